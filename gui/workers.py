@@ -1,0 +1,130 @@
+"""The one background worker every training page uses.
+
+`TrainWorker` runs a job (a callable `job(on_step, control) -> TrainResult`, typically
+`functools.partial(engine.train.fit, config, model, train, test, snapshot_fn=...)`) in a
+QThread. It batches the engine's per-step events and emits them at most ~30 times a second, so
+the window never drowns in signals; epoch events, snapshots and the last step always go out.
+`TrainRunner` owns the thread: start, pause, resume, and `stop_and_wait()` for closeEvent.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from engine.train import TrainControl, TrainEvent, TrainResult
+
+EMIT_INTERVAL_S = 1 / 30
+
+
+class TrainWorker(QObject):
+    progress = Signal(object)   # list[TrainEvent] since the last emit (copies, no tensors)
+    finished = Signal(object)   # TrainResult, whatever the outcome ("finished", "stopped", ...)
+    failed = Signal(str)        # an unexpected error, as a message for the user
+
+    def __init__(self, job: Callable[..., TrainResult], control: TrainControl | None = None):
+        super().__init__()
+        self.job = job
+        self.control = control or TrainControl()
+        self._pending: list[TrainEvent] = []
+        self._last_emit = 0.0
+
+    def _on_step(self, event: TrainEvent) -> bool:
+        self._pending.append(event)
+        now = time.perf_counter()
+        if (event.kind != "step" or event.snapshot is not None or event.step == event.total_steps
+                or now - self._last_emit >= EMIT_INTERVAL_S):
+            self._flush(now)
+        return not self.control.stopped
+
+    def _flush(self, now: float | None = None) -> None:
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self.progress.emit(batch)
+        self._last_emit = time.perf_counter() if now is None else now
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.job(self._on_step, self.control)
+        except Exception as exc:  # never let a worker exception reach Qt
+            traceback.print_exc()
+            self._flush()
+            self.failed.emit(f"Training failed: {type(exc).__name__}: {exc}")
+            self.finished.emit(TrainResult("failed", str(exc)))
+            return
+        self._flush()
+        self.finished.emit(result)
+
+
+class TrainRunner(QObject):
+    """Owns one worker and its QThread at a time. Connect to its signals, not the worker's."""
+
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+    runningChanged = Signal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: TrainWorker | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def paused(self) -> bool:
+        return self._worker is not None and self._worker.control.paused
+
+    def start(self, job: Callable[..., TrainResult]) -> None:
+        if self.running:
+            raise RuntimeError("a training run is already in progress")
+        thread = QThread()
+        worker = TrainWorker(job)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self.progress)
+        worker.failed.connect(self.failed)
+        worker.finished.connect(self._on_finished)
+        worker.finished.connect(thread.quit)
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(thread.deleteLater)
+        self._thread, self._worker = thread, worker
+        thread.start()
+        self.runningChanged.emit(True)
+
+    def pause(self) -> None:
+        if self._worker is not None:
+            self._worker.control.pause()
+
+    def resume(self) -> None:
+        if self._worker is not None:
+            self._worker.control.resume()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.control.stop()
+
+    def stop_and_wait(self, timeout_ms: int = 10000) -> None:
+        """Stop the run and block until its thread has ended (for closeEvent)."""
+        thread = self._thread
+        if thread is None:
+            return
+        self.stop()
+        thread.quit()
+        thread.wait(timeout_ms)
+        self._thread, self._worker = None, None
+        self.runningChanged.emit(False)
+
+    def _on_finished(self, result) -> None:
+        thread = self._thread
+        self._thread, self._worker = None, None
+        if thread is not None:
+            thread.quit()
+            thread.wait(2000)
+        self.finished.emit(result)
+        self.runningChanged.emit(False)
