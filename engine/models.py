@@ -127,16 +127,22 @@ ARCHITECTURE_LABELS = {
 }
 
 
+# Modules holding more architectures (recurrent models), each with its own ARCHITECTURES dict.
+EXTRA_ARCHITECTURE_MODULES = ("engine.rnn_models", "engine.char_model", "engine.row_reader")
+
+
 def architecture(name: str) -> type[nn.Module]:
-    """The model class for an architecture name; recurrent models live in engine.rnn_models."""
+    """The model class for an architecture name, here or in one of EXTRA_ARCHITECTURE_MODULES."""
     if name in ARCHITECTURES:
         return ARCHITECTURES[name]
-    try:
-        from engine import rnn_models
-    except ImportError:
-        rnn_models = None
-    if rnn_models is not None and name in getattr(rnn_models, "ARCHITECTURES", {}):
-        return rnn_models.ARCHITECTURES[name]
+    import importlib
+    for module_name in EXTRA_ARCHITECTURE_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        if name in getattr(module, "ARCHITECTURES", {}):
+            return module.ARCHITECTURES[name]
     raise KeyError(f"unknown architecture {name!r}")
 
 
