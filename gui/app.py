@@ -27,6 +27,11 @@ LEVEL_STYLES = {
 }
 
 
+def app_settings() -> QSettings:
+    """The app's settings (an INI file in the user's config folder; tests redirect it)."""
+    return QSettings(QSettings.IniFormat, QSettings.UserScope, "StridesGates", "StridesGates")
+
+
 def configure_pyqtgraph() -> None:
     """Global pyqtgraph look: light background for projectors, row-major images."""
     import pyqtgraph as pg
@@ -37,7 +42,7 @@ class MainWindow(QMainWindow):
     def __init__(self, start_page: str | None = None):
         super().__init__()
         self.setWindowTitle(APP_NAME)
-        self.settings = QSettings("StridesGates", "StridesGates")
+        self.settings = app_settings()
         self._pages: dict[str, QWidget] = {}
 
         self.page_list = QListWidget()

@@ -15,7 +15,6 @@ MNIST_DIR = SHARED / "data" / "mnist"
 def _isolated_settings(tmp_path_factory):
     """Keep QSettings written by tests out of the user's real settings."""
     from PySide6.QtCore import QSettings
-    QSettings.setDefaultFormat(QSettings.IniFormat)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path_factory.mktemp("settings")))
     yield
 
