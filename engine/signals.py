@@ -1,0 +1,180 @@
+"""Signals and sequence tasks for the recurrent demos, plus the small nets that learn them.
+
+Everything is generated from a seed (no download): sine, sawtooth, square waves and noisy
+mixtures cut into forecasting windows (inputs, next value); per-sample tags (rising / falling);
+and the classic long-memory tasks, copy and adding. `SignalRNN` forecasts (many-to-one over a
+window), `SignalTagger` tags every sample (many-to-many), `SampleMLP` sees one sample at a time
+(one-to-one, the feed-forward contrast: it cannot tell a rising sine from a falling one).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+SIGNAL_KINDS = ("sine", "sawtooth", "square", "mixture")
+TAGS = ("falling", "rising")  # tag index 0 / 1 of a sample: is the next sample higher?
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+@dataclass
+class SignalConfig:
+    kind: str = "sine"          # one of SIGNAL_KINDS
+    length: int = 400           # samples
+    period: float = 40.0        # samples per cycle of the main wave
+    noise: float = 0.05         # std of added Gaussian noise
+    seed: int = 0               # seeds the noise and the mixture's phases
+
+
+def make_signal(config: SignalConfig) -> np.ndarray:
+    """A (length,) float32 signal in about [-1, 1]."""
+    if config.kind not in SIGNAL_KINDS:
+        raise ValueError(f"unknown signal kind {config.kind!r}; choose from {SIGNAL_KINDS}")
+    rng = np.random.default_rng(config.seed)
+    t = np.arange(config.length, dtype=np.float64)
+    phase = t / config.period
+    if config.kind == "sine":
+        x = np.sin(2 * np.pi * phase)
+    elif config.kind == "sawtooth":
+        x = 2.0 * (phase - np.floor(phase + 0.5))
+    elif config.kind == "square":
+        x = np.sign(np.sin(2 * np.pi * phase) + 1e-12)
+    else:  # two sines of unrelated periods plus a slow one: not periodic within the window
+        p1, p2 = rng.uniform(0, 2 * np.pi, 2)
+        x = (0.6 * np.sin(2 * np.pi * phase + p1) + 0.3 * np.sin(2 * np.pi * t / (config.period * 0.37) + p2)
+             + 0.1 * np.sin(2 * np.pi * t / (config.period * 5.3)))
+    x = x + rng.normal(0.0, config.noise, config.length)
+    return x.astype(np.float32)
+
+
+def forecast_windows(signal: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (window samples -> next sample) pair: inputs (N, window, 1), targets (N, 1)."""
+    signal = np.asarray(signal, np.float32)
+    n = len(signal) - window
+    if window < 1 or n < 1:
+        raise ValueError(f"a signal of {len(signal)} samples has no windows of {window} + 1")
+    idx = np.arange(window)[None, :] + np.arange(n)[:, None]  # (N, window)
+    return signal[idx][..., None].copy(), signal[window:][:, None].copy()
+
+
+def rising_tags(signal: np.ndarray) -> np.ndarray:
+    """(len-1,) int64: 1 where the next sample is higher (rising), else 0 (falling)."""
+    signal = np.asarray(signal)
+    return (np.diff(signal) > 0).astype(np.int64)
+
+
+def tagging_sequences(signal: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chunks for per-sample tagging: inputs (N, seq_len, 1), tags (N, seq_len) of the next move.
+
+    The tag of sample t says whether sample t+1 is higher, which a net can only guess from the
+    samples before it (the shape of the wave), never from x_t alone.
+    """
+    tags = rising_tags(signal)
+    x = np.asarray(signal, np.float32)[:-1]
+    n = len(x) // seq_len
+    if n < 1:
+        raise ValueError(f"a signal of {len(signal)} samples is shorter than one chunk of {seq_len}")
+    return (x[: n * seq_len].reshape(n, seq_len, 1).copy(),
+            tags[: n * seq_len].reshape(n, seq_len).copy())
+
+
+def copy_task(n: int, seq_len: int = 5, n_symbols: int = 8, delay: int = 10, seed: int = 0):
+    """The copy task: remember `seq_len` symbols across `delay` blanks, then repeat them.
+
+    Inputs (n, T, n_symbols + 2) one-hot with T = 2*seq_len + delay + 1: symbols, blanks, a
+    "go" marker (channel n_symbols + 1), blanks. Targets (n, T) int64: blank (n_symbols) everywhere
+    but the last seq_len steps, which must hold the symbols. Only a net with memory can do it.
+    """
+    rng = np.random.default_rng(seed)
+    blank, go = n_symbols, n_symbols + 1
+    total = 2 * seq_len + delay + 1
+    symbols = rng.integers(0, n_symbols, (n, seq_len))
+    tokens = np.full((n, total), blank, np.int64)
+    tokens[:, :seq_len] = symbols
+    tokens[:, seq_len + delay] = go
+    inputs = np.eye(n_symbols + 2, dtype=np.float32)[tokens]
+    targets = np.full((n, total), blank, np.int64)
+    targets[:, -seq_len:] = symbols
+    return inputs, targets
+
+
+def adding_task(n: int, seq_len: int = 30, seed: int = 0):
+    """The adding task: inputs (n, T, 2) = (random value in [0,1], marker), two markers per row;
+    target (n, 1) = the sum of the two marked values. Hochreiter & Schmidhuber's memory test."""
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0, 1, (n, seq_len)).astype(np.float32)
+    markers = np.zeros((n, seq_len), np.float32)
+    first = rng.integers(0, max(1, seq_len // 2), n)
+    second = rng.integers(seq_len // 2, seq_len, n)
+    rows = np.arange(n)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    target = (values[rows, first] + values[rows, second])[:, None]
+    return np.stack([values, markers], axis=-1), target.astype(np.float32)
+
+
+def split_dataset(x: np.ndarray, y: np.ndarray, test_fraction: float = 0.2):
+    """(train, test) TensorDatasets, the test part taken from the END (no look-ahead leak)."""
+    n_test = max(1, int(len(x) * test_fraction))
+    xt, yt = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
+    return TensorDataset(xt[:-n_test], yt[:-n_test]), TensorDataset(xt[-n_test:], yt[-n_test:])
+
+
+class SignalRNN(nn.Module):
+    """Many-to-one forecaster: a window (B, T, 1) -> RNN|LSTM|GRU -> Linear -> next value (B, 1)."""
+
+    def __init__(self, hidden_size: int = 16, cell: str = "gru", num_layers: int = 1):
+        super().__init__()
+        self.rnn = CELLS[cell](1, hidden_size, num_layers=num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):  # (B, T, 1) -> (B, 1)
+        out, _ = self.rnn(x)  # (B, T, hidden)
+        return self.head(out[:, -1])
+
+
+class SignalTagger(nn.Module):
+    """Many-to-many tagger: (B, T, 1) -> RNN -> Linear per step -> logits (B, n_tags, T).
+
+    Classes sit on dim 1 because that is what cross_entropy wants for (B, T) targets.
+    """
+
+    def __init__(self, hidden_size: int = 16, cell: str = "gru", n_tags: int = len(TAGS)):
+        super().__init__()
+        self.rnn = CELLS[cell](1, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, n_tags)
+
+    def forward(self, x):  # (B, T, 1) -> (B, n_tags, T)
+        out, _ = self.rnn(x)
+        return self.head(out).transpose(1, 2)
+
+
+class SampleMLP(nn.Module):
+    """One-to-one: a feed-forward net that sees only the current sample x_t: (B, 1, 1) -> (B, 1)."""
+
+    def __init__(self, hidden_size: int = 32):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(1, hidden_size), nn.Tanh(),
+                                 nn.Linear(hidden_size, hidden_size), nn.Tanh(),
+                                 nn.Linear(hidden_size, 1))
+
+    def forward(self, x):  # only the last sample of whatever window it is handed
+        return self.net(x[:, -1:, :])
+
+
+@torch.no_grad()
+def predict(model: nn.Module, inputs: np.ndarray, batch: int = 1024) -> np.ndarray:
+    """Run `model` (in eval mode) over numpy inputs; numpy output."""
+    model.eval()
+    outs = [model(torch.from_numpy(np.ascontiguousarray(inputs[i:i + batch]))).numpy()
+            for i in range(0, len(inputs), batch)]
+    return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
+
+
+def tag_accuracy(model: nn.Module, inputs: np.ndarray, tags: np.ndarray) -> float:
+    """Fraction of samples whose rising/falling tag the tagger gets right."""
+    logits = predict(model, inputs)  # (N, n_tags, T)
+    return float((logits.argmax(1) == tags).mean())
