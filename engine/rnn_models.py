@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from engine.rnn import trace_module
-from engine.text import Vocab
+from engine.text import SUBJECTS, Vocab, encode_batch, make_sentiment_corpus
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 CELL_LABELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -97,6 +97,30 @@ def model_vocab(meta: dict) -> Vocab:
     if not isinstance(words, list) or len(words) < 2:
         raise ValueError("this checkpoint has no vocabulary")
     return Vocab(words[2:]) if words[:2] == ["<pad>", "<unk>"] else Vocab(words)
+
+
+def sentiment_dataset(sentences, labels, vocab: Vocab, unk_rate: float = 0.0, seed: int = 0):
+    """A TensorDataset of (right-padded ids (N, T), labels (N,)) for engine.train.fit.
+
+    `unk_rate` turns that share of the subject nouns into <unk>, so the model learns that an
+    unknown word (a user's own noun) carries no sentiment, instead of meeting <unk> untrained.
+    """
+    from torch.utils.data import TensorDataset
+    ids, _ = encode_batch(sentences, vocab)
+    if unk_rate > 0:
+        rng = np.random.default_rng(seed)
+        nouns = np.isin(ids, [vocab.index[w] for w in SUBJECTS if w in vocab])
+        ids[nouns & (rng.random(ids.shape) < unk_rate)] = 1
+    return TensorDataset(torch.from_numpy(ids), torch.as_tensor(labels, dtype=torch.long))
+
+
+def generated_sentiment_data(n_train: int, n_test: int, vocab: Vocab, seed: int = 0,
+                             unk_rate: float = 0.1):
+    """(train, test) TensorDatasets from the grammar; the test set uses a different seed."""
+    tr_s, tr_l = make_sentiment_corpus(n_train, seed)
+    te_s, te_l = make_sentiment_corpus(n_test, seed + 10_000)
+    return (sentiment_dataset(tr_s, tr_l, vocab, unk_rate, seed),
+            sentiment_dataset(te_s, te_l, vocab))
 
 
 ARCHITECTURES = {"sentiment_rnn": SentimentRNN}

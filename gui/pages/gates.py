@@ -1,7 +1,96 @@
-"""The LSTM & GRU gates page (placeholder until its issue lands)."""
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+"""The LSTM & GRU gates page: type a sentence, step through it word by word, watch every gate.
 
+A shipped sentiment model (RNN, LSTM or GRU, same sentence) is traced with engine.rnn; the
+heatmaps (rows = units, columns = tokens) fill in as the step player advances, the prediction
+curve shows P(positive) after each prefix, a selected unit is followed along the sentence, the
+text is coloured by that unit ("which neuron fires where"), and an LSTM gate can be clamped from
+the current token on to see what the cell state and the prediction do without it.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from engine.models import MODELS_DIR, CheckpointError, load_checkpoint
+from engine.rnn_models import (CELL_LABELS, SENTIMENT_MODELS, SentimentRNN, model_vocab,
+                               predict_per_token, sentence_trace)
+from engine.text import UNK, sentiment_vocab, to_tokens
 from gui.pages.base import Page
+from gui.widgets.gate_heatmap import GateHeatmapGrid, TokenAxis
+from gui.widgets.step_player import StepPlayer, StepPlayerBar
+
+MAX_TOKENS = 40  # longer text is cut (a readable heatmap has a column per word)
+
+PRESETS = [
+    "the food was good, not bad at all",
+    "the food was bad, not good at all",
+    "the film was never boring",
+    "although the service was slow, the food was great",
+    "the food was great but the service was slow",
+    "the hotel was not very clean, it was dirty",
+    "this camera is no longer slow",
+    "the plot was terrible but the acting was really superb",
+]
+
+# name -> (title, colormap, levels; None: symmetric around 0 from the data)
+MAP_SPECS = {
+    "f": ("forget gate f", "viridis", (0.0, 1.0)),
+    "i": ("input gate i", "viridis", (0.0, 1.0)),
+    "o": ("output gate o", "viridis", (0.0, 1.0)),
+    "g": ("candidate g (tanh)", "CET-D1", (-1.0, 1.0)),
+    "c": ("cell state c", "CET-D1", None),
+    "h": ("hidden state h", "CET-D1", (-1.0, 1.0)),
+    "r": ("reset gate r", "viridis", (0.0, 1.0)),
+    "z": ("update gate z", "viridis", (0.0, 1.0)),
+    "n": ("candidate n (tanh)", "CET-D1", (-1.0, 1.0)),
+    "pre_x": ("W_x x_t + b_x", "CET-D1", None),
+    "pre_h": ("W_h h_(t-1) + b_h", "CET-D1", None),
+}
+SHOWN = {"lstm": ("f", "i", "o", "g", "c", "h"), "gru": ("r", "z", "n", "h"),
+         "rnn": ("pre_x", "pre_h", "h")}
+COLUMNS = {"lstm": 3, "gru": 2, "rnn": 3}
+CURVE_COLORS = {"f": "#1f77b4", "i": "#2ca02c", "o": "#9467bd", "g": "#8c564b", "c": "#d62728",
+                "h": "#111111", "r": "#1f77b4", "z": "#2ca02c", "n": "#8c564b",
+                "pre_x": "#1f77b4", "pre_h": "#2ca02c"}
+CLAMPS = [("f", 1.0, "forget gate f = 1 (keep everything)"),
+          ("f", 0.0, "forget gate f = 0 (forget everything)"),
+          ("i", 0.0, "input gate i = 0 (write nothing)"),
+          ("o", 0.0, "output gate o = 0 (hide the cell)")]
+
+
+@dataclass
+class GatesState:
+    sentence: str = PRESETS[0]    # the sentence as typed
+    cell: str = "lstm"            # "rnn", "lstm" or "gru"
+    unit: int = 0                 # selected hidden unit
+    fire: str = "h"               # quantity colouring the text
+    clamp: int = 0                # index into CLAMPS
+    clamp_from: int | None = None  # token where the clamp starts (None: no intervention)
+
+
+@dataclass
+class SentenceView:
+    tokens: list[str]             # as typed (lowercased)
+    shown: list[str]              # as the model reads them (<unk> for unknown words)
+    ids: list[int]
+    unknown: list[bool]
+    trace: object                 # engine.rnn trace of the model's own computation
+    probs: np.ndarray             # (T,) P(positive) after each prefix
+    clamped: object = None        # LSTM trace with the clamp, or None
+    clamped_probs: np.ndarray | None = None
+
+    @property
+    def active(self):
+        """The trace the maps show: the clamped one while an intervention is on."""
+        return self.clamped if self.clamped is not None else self.trace
 
 
 class GatesPage(Page):
@@ -9,4 +98,490 @@ class GatesPage(Page):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        QVBoxLayout(self).addWidget(QLabel("<h2>LSTM & GRU gates</h2><p>Coming soon.</p>"))
+        self.state = GatesState()
+        self.models: dict[str, tuple[SentimentRNN, object, dict]] = {}
+        self.view: SentenceView | None = None
+        self.player = StepPlayer(self, steps_per_second=2.0)
+        self._build()
+        self.player.stepChanged.connect(self._show_step)
+        self._apply_timer = QTimer(self, singleShot=True, interval=250)
+        self._apply_timer.timeout.connect(self.apply_sentence)
+        self._set_cell(self.state.cell)
+        self.sentence_edit.setText(self.state.sentence)
+        self.apply_sentence()
+
+    # -- widgets ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.sentence_edit = QLineEdit()
+        self.sentence_edit.setPlaceholderText("Type a sentence, e.g. the film was never boring")
+        self.sentence_edit.setClearButtonEnabled(True)
+        self.sentence_edit.textEdited.connect(self._on_text_edited)
+        self.sentence_edit.returnPressed.connect(self.apply_sentence)
+        big = QFont(self.sentence_edit.font())
+        big.setPointSizeF(big.pointSizeF() * 1.25)
+        self.sentence_edit.setFont(big)
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItem("Example sentences…")
+        self.preset_combo.addItems(PRESETS)
+        self.preset_combo.activated.connect(self._on_preset)
+        self.preset_combo.setMaximumWidth(200)
+        self.sentence_edit.setMinimumWidth(280)
+
+        self.cell_buttons = QButtonGroup(self)
+        cell_box = QHBoxLayout()
+        cell_box.addWidget(QLabel("Cell:"))
+        for cell in ("rnn", "lstm", "gru"):
+            b = QRadioButton(CELL_LABELS[cell])
+            b.setProperty("cell", cell)
+            self.cell_buttons.addButton(b)
+            cell_box.addWidget(b)
+        self.cell_buttons.buttonClicked.connect(self._on_cell_button)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Sentence:"))
+        top.addWidget(self.sentence_edit, 1)
+        top.addWidget(self.preset_combo)
+        top.addLayout(cell_box)
+
+        self.model_label = QLabel()
+        self.model_label.setObjectName("modelLabel")
+        self.notice_label = QLabel()
+        self.notice_label.setObjectName("noticeLabel")
+        self.notice_label.setStyleSheet("color: #b35900;")
+        self.token_label = QLabel()  # token chips
+        self.token_label.setTextFormat(Qt.RichText)
+        self.token_label.setWordWrap(True)
+        self.token_label.setFont(big)
+        self.player_bar = StepPlayerBar(self.player, step_name="token")
+
+        self.heatmaps = GateHeatmapGrid()
+        self.heatmaps.setMinimumHeight(300)
+        self.heatmaps.unitClicked.connect(self._on_unit_clicked)
+
+        # Right panel: unit, current values, intervention.
+        self.unit_spin = QSpinBox()
+        self.unit_spin.setToolTip("The hidden unit followed below (or click a heatmap row)")
+        self.unit_spin.valueChanged.connect(self._on_unit_spin)
+        self.sentiment_unit_button = QPushButton("Most sentiment-laden unit")
+        self.sentiment_unit_button.setToolTip(
+            "The unit whose h weighs most in the positive-vs-negative output layer")
+        self.sentiment_unit_button.clicked.connect(self.select_sentiment_unit)
+        self.values_label = QLabel()
+        self.values_label.setObjectName("currentValues")
+        self.values_label.setTextFormat(Qt.RichText)
+        self.values_label.setWordWrap(True)
+        self.values_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.values_label.setFont(big)
+
+        self.clamp_combo = QComboBox()
+        for _gate, _value, text in CLAMPS:
+            self.clamp_combo.addItem(text)
+        self.clamp_combo.currentIndexChanged.connect(self._on_clamp_choice)
+        self.clamp_button = QPushButton("Clamp from this token")
+        self.clamp_button.clicked.connect(self.clamp_from_current)
+        self.release_button = QPushButton("Release")
+        self.release_button.clicked.connect(self.release_clamp)
+        self.clamp_label = QLabel()
+        self.clamp_label.setWordWrap(True)
+        self.clamp_box = QGroupBox("Intervene (LSTM)")
+        clamp_layout = QGridLayout(self.clamp_box)
+        clamp_layout.addWidget(self.clamp_combo, 0, 0, 1, 2)
+        clamp_layout.addWidget(self.clamp_button, 1, 0)
+        clamp_layout.addWidget(self.release_button, 1, 1)
+        clamp_layout.addWidget(self.clamp_label, 2, 0, 1, 2)
+
+        unit_row = QHBoxLayout()
+        unit_row.addWidget(QLabel("Unit"))
+        unit_row.addWidget(self.unit_spin)
+        unit_row.addWidget(self.sentiment_unit_button, 1)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addLayout(unit_row)
+        side_layout.addWidget(self.values_label)
+        side_layout.addWidget(self.clamp_box)
+        side_layout.addStretch(1)
+        side.setMinimumWidth(250)
+        side.setMaximumWidth(400)
+
+        # Bottom: prediction curve, the unit along the sentence, the coloured text.
+        self.prediction_plot = _curve_plot("P(positive) after each token")
+        self.prediction_plot.setYRange(0, 1, padding=0.05)
+        self.prediction_plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen("#999", style=Qt.DashLine)))
+        self.original_curve = self.prediction_plot.plot(
+            pen=pg.mkPen("#999999", width=2, style=Qt.DashLine), name="without clamp")
+        self.prediction_curve = self.prediction_plot.plot(
+            pen=pg.mkPen("#1f77b4", width=3), symbol="o", symbolSize=7, symbolBrush="#1f77b4",
+            name="P(positive)")
+        self.current_point = pg.ScatterPlotItem(size=14, brush=pg.mkBrush("#ff8c00"), pen=pg.mkPen("k"))
+        self.prediction_plot.addItem(self.current_point)
+
+        self.unit_plot = _curve_plot("unit 0 along the sentence")
+        self.unit_plot.addLegend(offset=(-4, 4), labelTextSize="8pt")
+        self.unit_curves: dict[str, pg.PlotDataItem] = {}
+        self.unit_c_original = self.unit_plot.plot(
+            pen=pg.mkPen("#d62728", width=1.5, style=Qt.DashLine))
+        self.unit_line = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#ff8c00", width=2))
+        self.unit_plot.addItem(self.unit_line)
+
+        self.fire_combo = QComboBox()
+        self.fire_combo.currentIndexChanged.connect(self._on_fire_choice)
+        self.fire_label = QLabel()
+        self.fire_label.setObjectName("fireText")
+        self.fire_label.setTextFormat(Qt.RichText)
+        self.fire_label.setWordWrap(True)
+        self.fire_label.setFont(big)
+        fire_row = QHBoxLayout()
+        fire_row.addWidget(QLabel("<b>Which neuron fires where</b> — text coloured by"))
+        fire_row.addWidget(self.fire_combo)
+        fire_row.addWidget(QLabel("of the selected unit (blue < 0 < red)"))
+        fire_row.addStretch(1)
+
+        curves = QSplitter(Qt.Horizontal)
+        curves.addWidget(self.prediction_plot)
+        curves.addWidget(self.unit_plot)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(curves, 1)
+        bottom_layout.addLayout(fire_row)
+        bottom_layout.addWidget(self.fire_label)
+
+        middle = QSplitter(Qt.Horizontal)
+        middle.addWidget(self.heatmaps)
+        middle.addWidget(side)
+        middle.setStretchFactor(0, 1)
+        vertical = QSplitter(Qt.Vertical)
+        vertical.addWidget(middle)
+        vertical.addWidget(bottom)
+        vertical.setStretchFactor(0, 3)
+        vertical.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        status = QHBoxLayout()
+        status.addWidget(self.model_label)
+        status.addStretch(1)
+        status.addWidget(self.notice_label)
+        layout.addLayout(status)
+        layout.addWidget(self.token_label)
+        layout.addWidget(self.player_bar)
+        layout.addWidget(vertical, 1)
+
+    # -- model -----------------------------------------------------------------------------
+    def model(self, cell: str | None = None):
+        """(model, vocab, meta) for a cell type, loaded once; an untrained one if the file is missing."""
+        cell = cell or self.state.cell
+        if cell not in self.models:
+            path = MODELS_DIR / f"{SENTIMENT_MODELS[cell]}.pt"
+            try:
+                model, meta = load_checkpoint(path, expect_arch="sentiment_rnn")
+                vocab = model_vocab(meta)
+            except (CheckpointError, ValueError) as exc:
+                vocab = sentiment_vocab()
+                model = SentimentRNN(len(vocab), cell=cell).eval()
+                meta = {"accuracy": float("nan"), "untrained": True}
+                self.notify(f"{exc} Showing an untrained {CELL_LABELS[cell]}; run "
+                            "scripts/make_sentiment_models.py to make the shipped models.", "warning")
+            self.models[cell] = (model, vocab, meta)
+        return self.models[cell]
+
+    def _set_cell(self, cell: str) -> None:
+        self.state.cell = cell
+        for b in self.cell_buttons.buttons():
+            b.setChecked(b.property("cell") == cell)
+        model, _vocab, meta = self.model(cell)
+        H = model.rnn.hidden_size
+        specs = []
+        for name in SHOWN[cell]:
+            title, cmap, levels = MAP_SPECS[name]
+            specs.append((name, title, cmap, levels or (-1.0, 1.0)))
+        self.heatmaps.set_layout(specs, COLUMNS[cell])
+        self.unit_spin.blockSignals(True)
+        self.unit_spin.setRange(0, H - 1)
+        self.state.unit = min(self.state.unit, H - 1)
+        self.unit_spin.setValue(self.state.unit)
+        self.unit_spin.blockSignals(False)
+        self.unit_plot.clear()
+        self.unit_plot.addItem(self.unit_line)
+        self.unit_plot.addItem(self.unit_c_original)
+        self.unit_curves = {}
+        legend = self.unit_plot.plotItem.legend
+        if legend is not None:
+            legend.clear()
+        for name in SHOWN[cell]:
+            self.unit_curves[name] = self.unit_plot.plot(
+                pen=pg.mkPen(CURVE_COLORS[name], width=2), name=name)
+        self.fire_combo.blockSignals(True)
+        self.fire_combo.clear()
+        self.fire_combo.addItems(list(SHOWN[cell]))
+        self.fire_combo.setCurrentIndex(SHOWN[cell].index("h"))
+        self.fire_combo.blockSignals(False)
+        self.state.fire = "h"
+        is_lstm = cell == "lstm"
+        self.clamp_box.setEnabled(is_lstm)
+        self.clamp_box.setToolTip("" if is_lstm else "Clamping is for the LSTM's gates")
+        if not is_lstm:
+            self.state.clamp_from = None
+        acc = meta.get("accuracy", float("nan"))
+        bow = meta.get("bow_accuracy", float("nan"))
+        kind = "untrained" if meta.get("untrained") else (
+            f"held-out accuracy {acc:.1%}" + (f" (bag of words: {bow:.1%})" if bow == bow else ""))
+        self.model_label.setText(f"Sentiment {CELL_LABELS[cell]}: {H} units, "
+                                 f"{len(self.model(cell)[1])} words; {kind}")
+
+    # -- sentence --------------------------------------------------------------------------
+    def apply_sentence(self) -> None:
+        """Trace the sentence in the line edit (empty or wordless text keeps the previous one)."""
+        self._apply_timer.stop()
+        text = self.sentence_edit.text()
+        model, vocab, _meta = self.model()
+        tokens, ids, unknown = to_tokens(text, vocab)
+        if not tokens:
+            msg = "Type a sentence with at least one word; still showing the previous one."
+            self.notice_label.setText(msg)
+            self.notify(msg, "warning")
+            return
+        notices = []
+        if len(tokens) > MAX_TOKENS:
+            notices.append(f"Long text: only the first {MAX_TOKENS} of {len(tokens)} tokens are used.")
+            tokens, ids, unknown = tokens[:MAX_TOKENS], ids[:MAX_TOKENS], unknown[:MAX_TOKENS]
+        unknown_words = sorted({t for t, u in zip(tokens, unknown) if u})
+        if unknown_words:
+            notices.append("Not in the model's vocabulary, read as <unk>: " + ", ".join(unknown_words))
+        self.notice_label.setText("  ".join(notices))
+        self.state.sentence = text
+        first = self.view is None or self.view.tokens != tokens
+        shown = [UNK if u else t for t, u in zip(tokens, unknown)]
+        trace = sentence_trace(model, ids)
+        self.view = SentenceView(tokens, shown, ids, unknown, trace,
+                                 predict_per_token(model, ids, trace))
+        if self.state.clamp_from is not None and self.state.clamp_from >= len(ids):
+            self.state.clamp_from = None
+        self._compute_clamp()
+        self._load_views()
+        # A new sentence is shown whole; Home / Play replays it word by word.
+        self.player.set_count(len(ids), index=len(ids) - 1 if first else None)
+
+    def _compute_clamp(self) -> None:
+        v = self.view
+        v.clamped, v.clamped_probs = None, None
+        if self.state.cell != "lstm" or self.state.clamp_from is None:
+            self.clamp_label.setText("No intervention: the model's own computation.")
+            return
+        gate, value, text = CLAMPS[self.state.clamp]
+        model = self.model()[0]
+        v.clamped = sentence_trace(model, v.ids, clamp={gate: value}, clamp_from=self.state.clamp_from)
+        v.clamped_probs = predict_per_token(model, v.ids, v.clamped)
+        t = self.state.clamp_from
+        self.clamp_label.setText(
+            f"<b>Clamped</b>: {text}, from token {t} '{html.escape(v.shown[t])}' on. "
+            f"P(positive) at the end: {v.probs[-1]:.2f} → <b>{v.clamped_probs[-1]:.2f}</b>")
+
+    def _load_views(self) -> None:
+        """Hand the whole sentence to the maps and curves (once per sentence / cell / clamp)."""
+        v = self.view
+        tr = v.active
+        for name, item in self.heatmaps.maps.items():
+            values = tr.gate(name)[0, 0].T          # (units, tokens), first layer forward
+            levels = MAP_SPECS[name][2]
+            if levels is None:
+                m = float(max(np.abs(values).max(), 1e-3))
+                levels = (-m, m)
+            item.set_values(values, v.shown, levels)
+            item.set_unit(self.state.unit)
+        ticks = [[(t, w) for t, w in enumerate(v.shown)]]
+        for plot in (self.prediction_plot, self.unit_plot):
+            plot.getAxis("bottom").setTicks(ticks)
+            plot.setXRange(-0.5, len(v.ids) - 0.5, padding=0.02)
+        self._update_unit_curves()
+        self._update_chips(self.player.index)
+
+    # -- step ------------------------------------------------------------------------------
+    def _show_step(self, t: int) -> None:
+        v = self.view
+        if v is None:
+            return
+        for item in self.heatmaps.maps.values():
+            item.set_filled(t + 1)
+        xs = np.arange(t + 1)
+        probs = v.clamped_probs if v.clamped is not None else v.probs
+        self.prediction_curve.setData(xs, probs[:t + 1])
+        if v.clamped is not None:
+            self.original_curve.setData(xs, v.probs[:t + 1])
+        else:
+            self.original_curve.setData([], [])
+        self.current_point.setData([t], [float(probs[t])])
+        self.prediction_plot.setTitle(f"P(positive) after '{html.escape(v.shown[t])}': {probs[t]:.2f}")
+        self.unit_line.setValue(t)
+        self._update_chips(t)
+        self._update_values(t)
+        self._update_fire(t)
+
+    def _update_chips(self, t: int) -> None:
+        v = self.view
+        parts = []
+        for k, (word, unk) in enumerate(zip(v.shown, v.unknown)):
+            if unk:
+                style = "background:#ffd8a8; color:#a33; font-style:italic;"
+                tip = html.escape(word)
+            else:
+                style = "background:#e8eef7; color:#000;"
+            if k == t:
+                style += " border: 2px solid #ff8c00; background:#ffb347; font-weight:bold;"
+            elif k > t:
+                style += " color:#9aa;"
+            parts.append(f'<span style="{style}">&nbsp;{html.escape(word)}&nbsp;</span>')
+        self.token_label.setText("&nbsp; ".join(parts))
+
+    def _update_values(self, t: int) -> None:
+        v, u = self.view, self.state.unit
+        tr = v.active
+        rows = [f"<b>token {t}</b> '{html.escape(v.shown[t])}', <b>unit {u}</b>"]
+        cells = []
+        for name in SHOWN[self.state.cell]:
+            value = float(tr.gate(name)[0, 0, t, u])
+            cells.append(f"<tr><td>{_label(name)}</td><td align='right'>&nbsp;{value:+.3f}</td></tr>")
+        rows.append("<table>" + "".join(cells) + "</table>")
+        if self.state.cell == "lstm":
+            c_prev = float(tr.c[0, 0, t - 1, u]) if t else 0.0
+            f, i, g = (float(tr.gate(n)[0, 0, t, u]) for n in "fig")
+            rows.append(f"c = f·c<sub>prev</sub> + i·g = {f:.2f}·{c_prev:+.2f} + {i:.2f}·{g:+.2f} "
+                        f"= <b>{f * c_prev + i * g:+.3f}</b>")
+        elif self.state.cell == "gru":
+            h_prev = float(tr.h[0, 0, t - 1, u]) if t else 0.0
+            z, n = float(tr.z[0, 0, t, u]), float(tr.n[0, 0, t, u])
+            rows.append(f"h = (1−z)·n + z·h<sub>prev</sub> = {1 - z:.2f}·{n:+.2f} + {z:.2f}·{h_prev:+.2f} "
+                        f"= <b>{(1 - z) * n + z * h_prev:+.3f}</b>")
+        else:
+            px, ph = float(tr.pre_x[0, 0, t, u]), float(tr.pre_h[0, 0, t, u])
+            rows.append(f"h = tanh({px:+.2f} {ph:+.2f}) = <b>{float(tr.h[0, 0, t, u]):+.3f}</b>")
+        self.values_label.setText("<br>".join(rows))
+
+    def _update_fire(self, t: int) -> None:
+        v = self.view
+        values = v.active.gate(self.state.fire)[0, 0, :, self.state.unit]
+        scale = float(max(np.abs(values).max(), 1e-6))
+        parts = []
+        for k, word in enumerate(v.tokens):
+            if k > t:
+                parts.append(f'<span style="color:#bbb;">{html.escape(word)}</span>')
+                continue
+            parts.append(f'<span style="background:{_signed_color(values[k] / scale)};">'
+                         f'&nbsp;{html.escape(word)}&nbsp;</span>')
+        self.fire_label.setText(" ".join(parts))
+
+    def _update_unit_curves(self) -> None:
+        v, u = self.view, self.state.unit
+        if v is None:
+            return
+        xs = np.arange(len(v.ids))
+        for name, curve in self.unit_curves.items():
+            curve.setData(xs, v.active.gate(name)[0, 0, :, u])
+        if v.clamped is not None:
+            self.unit_c_original.setData(xs, v.trace.c[0, 0, :, u])
+        else:
+            self.unit_c_original.setData([], [])
+        self.unit_plot.setTitle(f"unit {u} along the sentence"
+                                + (" (dashed: c without the clamp)" if v.clamped is not None else ""))
+
+    # -- unit ------------------------------------------------------------------------------
+    def set_unit(self, unit: int) -> None:
+        self.unit_spin.setValue(unit)  # -> _on_unit_spin
+
+    def _on_unit_spin(self, unit: int) -> None:
+        self.state.unit = unit
+        for item in self.heatmaps.maps.values():
+            item.set_unit(unit)
+        self._update_unit_curves()
+        if self.view is not None:
+            self._update_values(self.player.index)
+            self._update_fire(self.player.index)
+
+    def _on_unit_clicked(self, unit: int) -> None:
+        self.set_unit(unit)
+
+    def select_sentiment_unit(self) -> None:
+        """The unit with the largest |w_pos - w_neg| in the output layer."""
+        model = self.model()[0]
+        w = model.head.weight.detach().numpy()
+        H = model.rnn.hidden_size
+        self.set_unit(int(np.argmax(np.abs(w[1, :H] - w[0, :H]))))
+
+    def _on_fire_choice(self, index: int) -> None:
+        if index < 0:
+            return
+        self.state.fire = self.fire_combo.itemText(index)
+        if self.view is not None:
+            self._update_fire(self.player.index)
+
+    # -- cell, presets, clamp --------------------------------------------------------------
+    def set_cell(self, cell: str) -> None:
+        if cell == self.state.cell:
+            return
+        self._set_cell(cell)
+        if self.view is not None:
+            index = self.player.index
+            self.view = None
+            self.apply_sentence()
+            self.player.go_to(index)
+
+    def _on_cell_button(self, button) -> None:
+        self.set_cell(button.property("cell"))
+
+    def _on_preset(self, index: int) -> None:
+        if index > 0:
+            self.set_sentence(PRESETS[index - 1])
+        self.preset_combo.setCurrentIndex(0)
+
+    def set_sentence(self, text: str) -> None:
+        self.sentence_edit.setText(text)
+        self.apply_sentence()
+
+    def _on_text_edited(self, _text: str) -> None:
+        self._apply_timer.start()  # live update, once typing pauses
+
+    def _on_clamp_choice(self, index: int) -> None:
+        self.state.clamp = index
+        if self.state.clamp_from is not None:
+            self._refresh_clamp()
+
+    def clamp_from_current(self) -> None:
+        if self.state.cell != "lstm" or self.view is None:
+            return
+        self.state.clamp_from = self.player.index
+        self._refresh_clamp()
+
+    def release_clamp(self) -> None:
+        self.state.clamp_from = None
+        if self.view is not None:
+            self._refresh_clamp()
+
+    def _refresh_clamp(self) -> None:
+        self._compute_clamp()
+        self._load_views()
+        self._show_step(self.player.index)
+
+    def page_opened(self) -> None:
+        self.sentence_edit.setFocus()
+
+
+def _curve_plot(title: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(title=title, axisItems={"bottom": TokenAxis("bottom")})
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(False, False)
+    plot.hideButtons()
+    plot.showGrid(x=False, y=True, alpha=0.25)
+    plot.setMinimumHeight(150)
+    return plot
+
+
+def _label(name: str) -> str:
+    return {"pre_x": "W<sub>x</sub>x+b", "pre_h": "W<sub>h</sub>h+b"}.get(name, name)
+
+
+def _signed_color(v: float) -> str:
+    """White at 0, red towards +1, blue towards -1."""
+    v = max(-1.0, min(1.0, float(v)))
+    k = int(255 - abs(v) * 180)
+    return f"rgb(255,{k},{k})" if v >= 0 else f"rgb({k},{k},255)"

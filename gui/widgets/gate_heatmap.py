@@ -1,0 +1,180 @@
+"""`GateHeatmap`: one gate (or state) of a recurrent layer over a sentence, units x tokens.
+
+Rows are hidden units, columns are tokens (their words as x-axis labels). Columns not yet reached
+by the step player stay blank, so the map fills in as you step. The current token's column and
+the selected unit's row are outlined; hovering a cell tells its value, clicking a row selects
+that unit (`unitClicked`). Colours go through a fixed 256-entry lookup table with fixed levels
+(no flicker while stepping); items are made once, updates only call `setImage`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
+
+BLANK = np.array([236, 236, 236, 255], np.uint8)  # not yet computed
+
+
+class TokenAxis(pg.AxisItem):
+    """A bottom axis of words that drops a label where it would overlap the one before it
+    (pyqtgraph draws them all, on top of each other, when columns are narrow)."""
+
+    def generateDrawSpecs(self, p):
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return None
+        axis, ticks, texts = specs
+        kept, right = [], -1e9
+        for rect, flags, text in sorted(texts, key=lambda s: s[0].left()):
+            if rect.left() >= right + 3:
+                kept.append((rect, flags, text))
+                right = rect.right()
+        return axis, ticks, kept
+
+
+class GateHeatmap(pg.PlotItem):
+    """A PlotItem (lives in a GraphicsLayoutWidget) showing a (units, tokens) array."""
+
+    def __init__(self, name: str, title: str, colormap: str, levels=(0.0, 1.0)):
+        super().__init__(title=title, axisItems={"bottom": TokenAxis("bottom")})
+        self.name = name
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.invertY(True)
+        self.getAxis("left").setLabel("unit")
+        self.getAxis("left").setWidth(34)
+        self.getAxis("bottom").setHeight(22)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.addItem(self.image)
+        self.lut = pg.colormap.get(colormap).getLookupTable(nPts=256, alpha=True)  # (256, 4) uint8
+        self.levels = tuple(levels)
+        self.values = np.zeros((0, 0), np.float32)   # (units, tokens) of the whole sentence
+        self.filled = 0                              # columns shown so far
+        self._rgba = np.zeros((0, 0, 4), np.uint8)
+        self.column_box = QGraphicsRectItem()
+        self.column_box.setPen(_pen("#ff8c00", 2.5))
+        self.column_box.setZValue(5)
+        self.addItem(self.column_box)
+        self.row_box = QGraphicsRectItem()
+        self.row_box.setPen(_pen("#d00000", 1.5))
+        self.row_box.setZValue(6)
+        self.addItem(self.row_box)
+        self.tokens: list[str] = []
+        self.unit = 0
+
+    # -- data ----------------------------------------------------------------------------
+    def set_values(self, values: np.ndarray, tokens: list[str], levels=None) -> None:
+        """A new sentence: values (units, tokens); levels None keeps the fixed ones."""
+        self.values = np.ascontiguousarray(values, np.float32)
+        if levels is not None:
+            self.levels = (float(levels[0]), float(levels[1]))
+        lo, hi = self.levels
+        idx = np.clip((self.values - lo) / max(hi - lo, 1e-12) * 255, 0, 255).astype(np.uint8)
+        self._rgba = self.lut[idx]                   # (units, tokens, 4)
+        if tokens != self.tokens or self.image.image is None or \
+                self.image.image.shape[:2] != self.values.shape:
+            self.tokens = list(tokens)
+            units, T = self.values.shape
+            self.getAxis("bottom").setTicks([[(t + 0.5, w) for t, w in enumerate(self.tokens)], []])
+            step = max(1, units // 6)
+            self.getAxis("left").setTicks([[(u + 0.5, str(u)) for u in range(0, units, step)], []])
+            self.setRange(QRectF(0, 0, max(T, 1), units), padding=0)
+        self.filled = -1
+        self.set_filled(self.values.shape[1])
+
+    def set_filled(self, count: int) -> None:
+        """Show the first `count` token columns; the rest stay blank."""
+        if count == self.filled and self.image.image is not None:
+            return
+        self.filled = count
+        shown = self._rgba.copy()
+        shown[:, count:] = BLANK
+        self.image.setImage(shown, autoLevels=False, levels=(0, 255))
+        units = self.values.shape[0]
+        if 0 < count <= self.values.shape[1]:
+            self.column_box.setRect(QRectF(count - 1, 0, 1, units))
+            self.column_box.show()
+        else:
+            self.column_box.hide()
+        self._place_row_box()
+
+    def set_unit(self, unit: int) -> None:
+        self.unit = unit
+        self._place_row_box()
+
+    def _place_row_box(self) -> None:
+        units, T = self.values.shape if self.values.size else (0, 0)
+        if 0 <= self.unit < units:
+            self.row_box.setRect(QRectF(0, self.unit, T, 1))
+            self.row_box.show()
+        else:
+            self.row_box.hide()
+
+    def cell_at(self, pos) -> tuple[int, int] | None:
+        """(unit, token) under a scene position, or None."""
+        p = self.vb.mapSceneToView(pos)
+        u, t = int(np.floor(p.y())), int(np.floor(p.x()))
+        units, T = self.values.shape if self.values.size else (0, 0)
+        if 0 <= u < units and 0 <= t < T:
+            return u, t
+        return None
+
+
+def _pen(color: str, width: float) -> QPen:
+    pen = QPen(QColor(color))
+    pen.setWidthF(width)
+    pen.setCosmetic(True)
+    return pen
+
+
+class GateHeatmapGrid(pg.GraphicsLayoutWidget):
+    """Several `GateHeatmap`s in a grid; emits `unitClicked(unit)` when a row is clicked."""
+
+    unitClicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.ci.layout.setContentsMargins(2, 2, 2, 2)
+        self.ci.layout.setSpacing(4)
+        self.maps: dict[str, GateHeatmap] = {}
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self.scene().sigMouseMoved.connect(self._on_move)
+
+    def set_layout(self, specs: list[tuple[str, str, str, tuple]], columns: int) -> None:
+        """Rebuild for specs [(name, title, colormap, levels)] (only when the cell type changes)."""
+        self.clear()
+        self.maps = {}
+        for k, (name, title, cmap, levels) in enumerate(specs):
+            if k and k % columns == 0:
+                self.nextRow()
+            item = GateHeatmap(name, title, cmap, levels)
+            self.addItem(item)
+            self.maps[name] = item
+
+    def _map_at(self, pos):
+        for item in self.maps.values():
+            if item.sceneBoundingRect().contains(pos):
+                cell = item.cell_at(pos)
+                if cell is not None:
+                    return item, cell
+        return None, None
+
+    def _on_click(self, event) -> None:
+        item, cell = self._map_at(event.scenePos())
+        if cell is not None:
+            self.unitClicked.emit(cell[0])
+
+    def _on_move(self, pos) -> None:
+        item, cell = self._map_at(pos)
+        if cell is None:
+            self.setToolTip("")
+            return
+        u, t = cell
+        if t < item.filled:
+            word = item.tokens[t] if t < len(item.tokens) else "?"
+            self.setToolTip(f"{item.name}  unit {u}, token {t} '{word}': {item.values[u, t]:+.3f}")
+        else:
+            self.setToolTip(f"unit {u}, token {t}: not reached yet")

@@ -1,0 +1,146 @@
+"""The LSTM & GRU gates page: what it shows equals engine.rnn's traces of the page's own model."""
+import numpy as np
+import pytest
+
+from engine.rnn import gru_trace, lstm_trace, rnn_trace
+
+
+@pytest.fixture
+def page(qtbot):
+    from gui.pages.gates import GatesPage
+    p = GatesPage()
+    qtbot.addWidget(p)
+    p.resize(1400, 900)
+    return p
+
+
+def page_trace(page, fn, **kwargs):
+    model = page.model()[0]
+    return fn(model.rnn, model.embed(page.view.ids), **kwargs)
+
+
+def type_sentence(qtbot, page, text):
+    page.sentence_edit.clear()
+    qtbot.keyClicks(page.sentence_edit, text)
+    page.apply_sentence()  # what the debounce timer / Enter does
+
+
+def test_typing_updates_tokens_and_heatmaps(qtbot, page):
+    type_sentence(qtbot, page, "The film was NEVER boring!")
+    assert page.view.tokens == ["the", "film", "was", "never", "boring", "!"]
+    assert list(page.heatmaps.maps) == ["f", "i", "o", "g", "c", "h"]
+    tr = page_trace(page, lstm_trace)
+    for name, item in page.heatmaps.maps.items():
+        np.testing.assert_allclose(item.values, getattr(tr, name)[0, 0].T, atol=1e-6)
+        assert item.tokens == page.view.shown
+    # The prediction curve ends at the model's own output for the whole sentence.
+    model = page.model()[0]
+    import torch
+    with torch.no_grad():
+        p = torch.softmax(model(torch.tensor([page.view.ids])), -1)[0, 1].item()
+    page.player.last()
+    xs, ys = page.prediction_curve.getData()
+    assert len(ys) == 6 and abs(ys[-1] - p) < 1e-5
+
+
+def test_stepping_fills_the_maps_column_by_column(qtbot, page):
+    page.set_sentence("the food was good, not bad at all")
+    page.player.go_to(2)
+    item = page.heatmaps.maps["f"]
+    assert item.filled == 3
+    shown = item.image.image  # (units, tokens, 4) RGBA
+    assert (shown[:, 3:] == [236, 236, 236, 255]).all()
+    assert not (shown[:, :3] == [236, 236, 236, 255]).all()
+    assert "token 2" in page.values_label.text() and "'was'" in page.values_label.text()
+    assert len(page.prediction_curve.getData()[1]) == 3
+    page.player.step_forward()
+    assert item.filled == 4 and "'good'" in page.values_label.text()
+
+
+def test_unknown_word_is_shown_as_unk(qtbot, page):
+    type_sentence(qtbot, page, "the zorblax was good")
+    assert page.view.unknown == [False, True, False, False]
+    assert page.view.shown[1] == "<unk>"
+    assert "&lt;unk&gt;" in page.token_label.text()
+    assert "zorblax" in page.notice_label.text()
+    assert page.heatmaps.maps["h"].tokens[1] == "<unk>"
+    assert page.view.ids[1] == 1
+
+
+def test_empty_sentence_keeps_previous_state_with_a_message(qtbot, page):
+    page.set_sentence("the film was never boring")
+    before = page.view
+    with qtbot.waitSignal(page.message, timeout=1000) as blocker:
+        page.set_sentence("   @@ ")
+    assert blocker.args[1] == "warning" and "previous" in blocker.args[0]
+    assert page.view is before
+    assert "at least one word" in page.notice_label.text()
+    np.testing.assert_allclose(page.heatmaps.maps["c"].values, before.trace.c[0, 0].T)
+
+
+def test_long_text_is_truncated_with_a_notice(qtbot, page):
+    from gui.pages.gates import MAX_TOKENS
+    page.set_sentence(" ".join(["the food was good"] * 20))
+    assert len(page.view.ids) == MAX_TOKENS
+    assert page.heatmaps.maps["h"].values.shape[1] == MAX_TOKENS
+    assert f"first {MAX_TOKENS} of 80" in page.notice_label.text()
+
+
+def test_switching_cell_keeps_the_sentence(qtbot, page):
+    page.set_sentence("although the service was slow, the food was great")
+    gru_button = next(b for b in page.cell_buttons.buttons() if b.property("cell") == "gru")
+    gru_button.click()
+    assert page.state.cell == "gru"
+    assert list(page.heatmaps.maps) == ["r", "z", "n", "h"]
+    assert page.view.tokens[0] == "although"
+    tr = page_trace(page, gru_trace)
+    for name in "rznh":
+        np.testing.assert_allclose(page.heatmaps.maps[name].values, getattr(tr, name)[0, 0].T, atol=1e-6)
+    assert not page.clamp_box.isEnabled()
+    page.set_cell("rnn")
+    tr = page_trace(page, rnn_trace)
+    np.testing.assert_allclose(page.heatmaps.maps["h"].values, tr.h[0, 0].T, atol=1e-6)
+    np.testing.assert_allclose(page.heatmaps.maps["pre_x"].values, tr.pre_x[0, 0].T, atol=1e-6)
+    page.set_cell("lstm")
+    assert page.clamp_box.isEnabled() and "f" in page.heatmaps.maps
+
+
+def test_clamping_a_gate_changes_the_cell_state(qtbot, page):
+    page.set_sentence("the food was bad, not good at all")
+    original_c = page.heatmaps.maps["c"].values.copy()
+    page.player.go_to(3)
+    page.clamp_combo.setCurrentIndex(2)  # input gate i = 0
+    page.clamp_button.click()
+    tr = page_trace(page, lstm_trace, clamp={"i": 0.0}, clamp_from=3)
+    c = page.heatmaps.maps["c"].values
+    np.testing.assert_allclose(c, tr.c[0, 0].T, atol=1e-6)
+    np.testing.assert_allclose(c[:, :3], original_c[:, :3], atol=1e-6)
+    assert np.abs(c[:, 3:] - original_c[:, 3:]).max() > 1e-3
+    assert (page.heatmaps.maps["i"].values[:, 3:] == 0).all()
+    # Both curves: clamped prediction and the original (dashed).
+    page.player.last()
+    assert len(page.original_curve.getData()[1]) == len(page.view.ids)
+    assert "Clamped" in page.clamp_label.text()
+    # f = 1 with i = 0 is not one option; f = 1 alone keeps c from shrinking: c_t = c_{t-1} + i g.
+    page.clamp_combo.setCurrentIndex(0)
+    tr = page_trace(page, lstm_trace, clamp={"f": 1.0}, clamp_from=3)
+    np.testing.assert_allclose(page.heatmaps.maps["c"].values, tr.c[0, 0].T, atol=1e-6)
+    page.release_button.click()
+    np.testing.assert_allclose(page.heatmaps.maps["c"].values, original_c, atol=1e-6)
+    assert page.original_curve.getData()[1] is None or len(page.original_curve.getData()[1]) == 0
+
+
+def test_selecting_a_unit_follows_it_along_the_sentence(qtbot, page):
+    page.set_sentence("this camera is no longer slow")
+    page.heatmaps.unitClicked.emit(5)  # what a click on row 5 of a heatmap sends
+    assert page.unit_spin.value() == 5 and page.state.unit == 5
+    tr = page.view.trace
+    np.testing.assert_allclose(page.unit_curves["c"].getData()[1], tr.c[0, 0, :, 5], atol=1e-6)
+    assert page.heatmaps.maps["h"].unit == 5
+    assert "unit 5" in page.values_label.text()
+    page.fire_combo.setCurrentText("c")
+    assert page.state.fire == "c"
+    assert page.fire_label.text().count("<span") == len(page.view.tokens)
+    page.select_sentiment_unit()
+    w = page.model()[0].head.weight.detach().numpy()
+    assert page.state.unit == int(np.argmax(np.abs(w[1] - w[0])))
