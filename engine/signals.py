@@ -3,7 +3,8 @@
 Everything is generated from a seed (no download): sine, sawtooth, square waves and noisy
 mixtures cut into forecasting windows (inputs, next value); per-sample tags (rising / falling);
 and the classic long-memory tasks, copy and adding. `SignalRNN` forecasts (many-to-one over a
-window), `SignalTagger` tags every sample (many-to-many), `SampleMLP` sees one sample at a time
+window), `SignalForecaster` guesses the next sample at every step and `SignalTagger` tags every
+sample (both many-to-many), `SampleMLP` sees one sample at a time
 (one-to-one, the feed-forward contrast: it cannot tell a rising sine from a falling one).
 """
 from __future__ import annotations
@@ -58,6 +59,18 @@ def forecast_windows(signal: np.ndarray, window: int) -> tuple[np.ndarray, np.nd
         raise ValueError(f"a signal of {len(signal)} samples has no windows of {window} + 1")
     idx = np.arange(window)[None, :] + np.arange(n)[:, None]  # (N, window)
     return signal[idx][..., None].copy(), signal[window:][:, None].copy()
+
+
+def forecast_sequences(signal: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chunks for many-to-many forecasting: inputs (N, seq_len, 1) and the same chunks one
+    sample later as targets (N, seq_len, 1): at every step, predict the next sample."""
+    signal = np.asarray(signal, np.float32)
+    n = (len(signal) - 1) // seq_len
+    if n < 1:
+        raise ValueError(f"a signal of {len(signal)} samples is shorter than one chunk of {seq_len}")
+    x = signal[: n * seq_len].reshape(n, seq_len, 1)
+    y = signal[1: n * seq_len + 1].reshape(n, seq_len, 1)
+    return x.copy(), y.copy()
 
 
 def rising_tags(signal: np.ndarray) -> np.ndarray:
@@ -136,6 +149,20 @@ class SignalRNN(nn.Module):
         return self.head(out[:, -1])
 
 
+class SignalForecaster(nn.Module):
+    """Many-to-many forecaster: (B, T, 1) -> RNN -> Linear at every step -> (B, T, 1), where
+    output t is the guess for sample t+1 from samples 0..t."""
+
+    def __init__(self, hidden_size: int = 16, cell: str = "gru"):
+        super().__init__()
+        self.rnn = CELLS[cell](1, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):  # (B, T, 1) -> (B, T, 1)
+        out, _ = self.rnn(x)
+        return self.head(out)
+
+
 class SignalTagger(nn.Module):
     """Many-to-many tagger: (B, T, 1) -> RNN -> Linear per step -> logits (B, n_tags, T).
 
@@ -153,16 +180,22 @@ class SignalTagger(nn.Module):
 
 
 class SampleMLP(nn.Module):
-    """One-to-one: a feed-forward net that sees only the current sample x_t: (B, 1, 1) -> (B, 1)."""
+    """One-to-one: a feed-forward net that sees only the current sample x_t.
 
-    def __init__(self, hidden_size: int = 32):
+    (B, T, 1) -> (B, 1) from the last sample alone; `per_step=True` maps every sample to its own
+    guess, (B, T, 1) -> (B, T, 1), so it can stand where SignalForecaster stands."""
+
+    def __init__(self, hidden_size: int = 32, per_step: bool = False):
         super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(1, hidden_size), nn.Tanh(),
+        self.per_step = per_step
+        self.net = nn.Sequential(nn.Linear(1, hidden_size), nn.Tanh(),
                                  nn.Linear(hidden_size, hidden_size), nn.Tanh(),
                                  nn.Linear(hidden_size, 1))
 
-    def forward(self, x):  # only the last sample of whatever window it is handed
-        return self.net(x[:, -1:, :])
+    def forward(self, x):
+        if self.per_step:
+            return self.net(x)          # (B, T, 1): each sample on its own
+        return self.net(x[:, -1, :])    # (B, 1): only the last sample of the window
 
 
 @torch.no_grad()
@@ -178,3 +211,67 @@ def tag_accuracy(model: nn.Module, inputs: np.ndarray, tags: np.ndarray) -> floa
     """Fraction of samples whose rising/falling tag the tagger gets right."""
     logits = predict(model, inputs)  # (N, n_tags, T)
     return float((logits.argmax(1) == tags).mean())
+
+
+# -- the page's demos: one signal, a train part and a test part, a model, snapshots --------------
+
+TASKS = {
+    "forecast": "many-to-many: guess the next sample at every step",
+    "one_sample": "one-to-one: guess the next sample from the current one alone",
+    "tag": "many-to-many: tag every sample as rising or falling",
+}
+
+
+@dataclass
+class SignalTask:
+    task: str               # a key of TASKS
+    signal: np.ndarray      # (L,) the whole signal
+    split: int              # samples before `split` train the model; the rest test it
+    seq_len: int            # chunk length for training
+
+    @property
+    def loss(self) -> str:
+        return "cross_entropy" if self.task == "tag" else "mse"
+
+    def truth(self) -> np.ndarray:
+        """(L-1,) what step t should output: sample t+1, or the tag of the move to it."""
+        return rising_tags(self.signal) if self.task == "tag" else self.signal[1:].copy()
+
+    def train_data(self) -> TensorDataset:
+        part = self.signal[: self.split + 1]
+        if self.task == "tag":
+            x, y = tagging_sequences(part, self.seq_len)
+        else:
+            x, y = forecast_sequences(part, self.seq_len)
+        return TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+
+    @torch.no_grad()
+    def snapshot(self, model: nn.Module) -> dict:
+        """The model run over the whole signal as one sequence: "pred" (L-1,) per-step outputs
+        (values, or tags 0/1) and "test_score" on the test part (MSE, or tag accuracy)."""
+        device = next(model.parameters()).device
+        x = torch.from_numpy(self.signal[:-1]).to(device)[None, :, None]  # (1, L-1, 1)
+        out = model(x)
+        if self.task == "tag":
+            pred = out[0].argmax(0).cpu().numpy()                 # (L-1,) tags
+            score = float((pred[self.split:] == self.truth()[self.split:]).mean())
+        else:
+            pred = out[0, :, 0].cpu().numpy().astype(np.float32)  # (L-1,) next-sample guesses
+            score = float(np.mean((pred[self.split:] - self.truth()[self.split:]) ** 2))
+        return {"pred": pred.copy(), "test_score": score}
+
+
+def make_signal_task(task: str, config: SignalConfig, seq_len: int = 30,
+                     train_fraction: float = 0.75) -> SignalTask:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose from {sorted(TASKS)}")
+    signal = make_signal(config)
+    return SignalTask(task, signal, int(len(signal) * train_fraction), seq_len)
+
+
+def make_task_model(task: str, cell: str = "gru", hidden_size: int = 16) -> nn.Module:
+    if task == "tag":
+        return SignalTagger(hidden_size, cell)
+    if task == "one_sample":
+        return SampleMLP(max(hidden_size, 8), per_step=True)
+    return SignalForecaster(hidden_size, cell)

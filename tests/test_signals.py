@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from engine.signals import (
-    SampleMLP, SignalConfig, SignalRNN, SignalTagger, adding_task, copy_task, forecast_windows,
-    make_signal, predict, rising_tags, split_dataset, tag_accuracy, tagging_sequences,
+    SampleMLP, SignalConfig, SignalForecaster, SignalRNN, SignalTagger, adding_task, copy_task,
+    forecast_sequences, forecast_windows, make_signal, make_signal_task, make_task_model, predict,
+    rising_tags, split_dataset, tag_accuracy, tagging_sequences,
 )
 from engine.train import TrainConfig, fit
 
@@ -97,3 +98,30 @@ def test_tagger_learns_rising_and_falling():
     fit(cfg, model, torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(t)),
         None, lambda e: None)
     assert tag_accuracy(model, x, t) > 0.9
+
+
+def test_forecast_sequences_are_shifted_by_one():
+    x, y = forecast_sequences(np.arange(11, dtype=np.float32), 5)
+    assert x.shape == y.shape == (2, 5, 1)
+    np.testing.assert_array_equal(y[..., 0], x[..., 0] + 1)
+    assert SignalForecaster(6, "lstm")(torch.zeros(3, 7, 1)).shape == (3, 7, 1)
+    assert SampleMLP(8, per_step=True)(torch.zeros(3, 7, 1)).shape == (3, 7, 1)
+
+
+@pytest.mark.parametrize("task", ["forecast", "one_sample", "tag"])
+def test_signal_task_snapshot_scores_the_test_part(task):
+    t = make_signal_task(task, SignalConfig("sine", 200, period=20, noise=0), seq_len=10)
+    assert t.split == 150 and len(t.truth()) == 199
+    data = t.train_data()
+    assert len(data) == 15  # 150 training samples in chunks of 10
+    model = make_task_model(task, "rnn", 4)
+    snap = t.snapshot(model)
+    assert snap["pred"].shape == (199,)
+    with torch.no_grad():
+        out = model(torch.from_numpy(t.signal[:-1])[None, :, None])
+    if task == "tag":
+        pred = out[0].argmax(0).numpy()
+        assert snap["test_score"] == pytest.approx((pred[150:] == rising_tags(t.signal)[150:]).mean())
+    else:
+        np.testing.assert_allclose(snap["pred"], out[0, :, 0].numpy(), rtol=1e-6)
+        assert snap["test_score"] == pytest.approx(np.mean((out[0, 150:, 0].numpy() - t.signal[151:]) ** 2), rel=1e-5)
