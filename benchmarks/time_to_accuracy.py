@@ -1,0 +1,80 @@
+"""Time to accuracy on this CPU: LeNet-5 on Fashion-MNIST to >= 89 % test accuracy and on
+generated digits to >= 98 %, plus the peak resident memory while training LeNet.
+
+Uses the app's own trainer (engine.train.fit) and data layer, and stops at the end of the first
+epoch whose test accuracy reaches the target. Time is the trainer's wall clock from the first step
+to that epoch's end (test passes included; loading or generating the data is reported apart).
+
+    .venv/bin/python benchmarks/time_to_accuracy.py [--quick]
+
+Last line: the two times and the peak memory.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from engine.data import load_dataset  # noqa: E402
+from engine.models import build_model  # noqa: E402
+from engine.train import TrainConfig, device_name, fit, pick_device  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def time_to(name: str, target: float, config: TrainConfig, **load_kw) -> tuple[float, float, int]:
+    """(seconds to reach target, reached accuracy, epochs) training LeNet-5 on `name`."""
+    t0 = time.perf_counter()
+    data = load_dataset(name, **load_kw)
+    print(f"{data.info.label}: {len(data.train)} train / {len(data.test)} test images from "
+          f"{data.info.source} (loaded in {time.perf_counter() - t0:.1f} s)", flush=True)
+    model = build_model("lenet5", input_shape=data.info.input_shape, num_classes=10)
+    reached = {}
+
+    def on_step(event):
+        if event.kind == "epoch":
+            print(f"  epoch {event.epoch + 1}: train {event.train_accuracy:.2%}  test "
+                  f"{event.test_accuracy:.2%}  at {event.elapsed_s:.1f} s  "
+                  f"({event.samples_per_s:.0f} samples/s)", flush=True)
+            if event.test_accuracy >= target:
+                reached.update(s=event.elapsed_s, acc=event.test_accuracy, epochs=event.epoch + 1)
+                return False
+        return True
+
+    result = fit(config, model, data.train, data.test, on_step)
+    if not reached:
+        print(f"  NOT reached {target:.0%}: {result.message}", flush=True)
+        return float("nan"), result.test_accuracy, result.epochs_done
+    return reached["s"], reached["acc"], reached["epochs"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="few epochs (a smoke test)")
+    args = parser.parse_args()
+    epochs = 2 if args.quick else 15
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
+          f"{device_name(pick_device('cpu'))}", flush=True)
+    config = TrainConfig(optimizer="adam", lr=2e-3, batch_size=128, epochs=epochs, seed=0,
+                         device="cpu")
+    print(f"Adam lr {config.lr:g}, batch {config.batch_size}, seed {config.seed}", flush=True)
+    fashion = time_to("fashion_mnist", 0.89, config)
+    rss_lenet = peak_rss_mb()
+    print(f"peak resident memory after Fashion-MNIST (60,000 images): {rss_lenet:.0f} MB", flush=True)
+    generated = time_to("generated", 0.98, config, train_size=12000, test_size=2000)
+    print(f"Fashion-MNIST >= 89 %: {fashion[0]:.0f} s ({fashion[2]} epochs, {fashion[1]:.2%}); "
+          f"generated digits >= 98 %: {generated[0]:.0f} s ({generated[2]} epochs, "
+          f"{generated[1]:.2%}); peak RSS training LeNet {rss_lenet:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

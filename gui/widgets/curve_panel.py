@@ -1,0 +1,88 @@
+"""`CurvePanel`: live loss and accuracy curves of a training run, in epochs along x.
+
+Left plot: the loss of every step (thin) and the test loss at each epoch's end (dots).
+Right plot: the running training accuracy within each epoch (thin), and the train and test
+accuracy at each epoch's end (dots). Curves are made once; `add_events` only appends to plain
+lists and calls `setData` once per plot item per batch of events.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+TRAIN_COLOR = "#1f77b4"   # blue: training
+TEST_COLOR = "#e6550d"    # orange: test set
+
+
+class CurvePanel(pg.GraphicsLayoutWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setMinimumSize(300, 180)
+        self.loss_plot = self.addPlot(title="Loss")
+        self.acc_plot = self.addPlot(title="Accuracy (%)")
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setMenuEnabled(False)
+            plot.getAxis("bottom").enableAutoSIPrefix(False)  # epochs, never "x0.001"
+        # loss falls towards the bottom right, accuracy rises to the top right: keep legends clear
+        self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.acc_plot.addLegend(offset=(-5, -30), labelTextSize="8pt")
+        self.acc_plot.setYRange(0, 100, padding=0.02)
+        self.acc_plot.getViewBox().setLimits(yMin=-2, yMax=102)
+        pen_step = pg.mkPen(TRAIN_COLOR, width=1)
+        self.step_loss = self.loss_plot.plot([], [], pen=pen_step, name="train (each step)")
+        self.test_loss = self.loss_plot.plot([], [], pen=pg.mkPen(TEST_COLOR, width=2),
+                                             symbol="o", symbolSize=7, symbolBrush=TEST_COLOR,
+                                             name="test (epoch end)")
+        self.step_acc = self.acc_plot.plot([], [], pen=pen_step, name="train (running)")
+        self.epoch_train_acc = self.acc_plot.plot([], [], pen=None, symbol="s", symbolSize=7,
+                                                  symbolBrush=TRAIN_COLOR, name="train (epoch)")
+        self.test_acc = self.acc_plot.plot([], [], pen=pg.mkPen(TEST_COLOR, width=2), symbol="o",
+                                           symbolSize=7, symbolBrush=TEST_COLOR,
+                                           name="test (epoch end)")
+        self.clear_curves()
+
+    def clear_curves(self) -> None:
+        self._x, self._loss, self._acc = [], [], []
+        self._ex, self._test_loss, self._train_acc, self._test_acc = [], [], [], []
+        for item in self._items():
+            item.setData([], [])
+
+    def _items(self):
+        return (self.step_loss, self.test_loss, self.step_acc, self.epoch_train_acc, self.test_acc)
+
+    def add_events(self, events, steps_per_epoch: int) -> None:
+        """Append TrainEvents ("step" and "epoch"); x = step / steps_per_epoch."""
+        per_epoch = max(steps_per_epoch, 1)
+        new_epoch = False
+        for e in events:
+            if e.kind == "step":
+                self._x.append(e.step / per_epoch)
+                self._loss.append(e.loss if math.isfinite(e.loss) else np.nan)
+                self._acc.append(100 * e.accuracy)
+            elif e.kind == "epoch":
+                new_epoch = True
+                self._ex.append(e.step / per_epoch)
+                self._test_loss.append(e.test_loss)
+                self._train_acc.append(100 * e.train_accuracy)
+                self._test_acc.append(100 * e.test_accuracy)
+        if self._x:
+            x = np.asarray(self._x, dtype=np.float64)
+            self.step_loss.setData(x, np.asarray(self._loss), connect="finite")
+            self.step_acc.setData(x, np.asarray(self._acc))
+        if new_epoch:
+            ex = np.asarray(self._ex)
+            finite = np.isfinite(self._test_loss)
+            self.test_loss.setData(ex[finite], np.asarray(self._test_loss)[finite])
+            self.epoch_train_acc.setData(ex, np.asarray(self._train_acc))
+            finite = np.isfinite(self._test_acc)
+            self.test_acc.setData(ex[finite], np.asarray(self._test_acc)[finite])
+
+    def point_counts(self) -> dict[str, int]:
+        """How many points each curve shows (for tests)."""
+        names = ("step_loss", "test_loss", "step_acc", "epoch_train_acc", "test_acc")
+        return {n: len(item.getData()[0] if item.getData()[0] is not None else [])
+                for n, item in zip(names, self._items())}

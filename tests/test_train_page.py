@@ -1,0 +1,206 @@
+"""The Train a CNN page via qtbot: a tiny run to the end, stop, NaN, checkpoints, download, close."""
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+import engine.data as data
+import engine.data.download as download
+from engine.models import build_model, parameter_count
+from gui.pages.train_cnn import TrainCnnPage
+from test_data import write_idx
+
+N_TRAIN, N_TEST = 160, 60
+
+
+def bar_digits(n, seed):
+    """Class k: a bright horizontal bar at rows 2k..2k+5 (learnable in a few steps), uint8."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 10
+    x = rng.integers(0, 50, (n, 28, 28))
+    for i, k in enumerate(y):
+        x[i, 2 * k:2 * k + 6, 4:24] = 230
+    return x, y
+
+
+@pytest.fixture
+def fake_mnist(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for prefix, n, seed in (("train", N_TRAIN, 0), ("t10k", N_TEST, 1)):
+        x, y = bar_digits(n, seed)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", x)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", y)
+    return folder
+
+
+@pytest.fixture
+def page(qtbot, fake_mnist):
+    page = TrainCnnPage()
+    qtbot.addWidget(page)
+    page.set_dataset_folder("mnist", str(fake_mnist))
+    page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("mnist"))
+    page.train_size_spin.setValue(0)   # all 160
+    page.test_size_spin.setValue(0)    # all 60
+    page.batch_spin.setValue(32)
+    page.epochs_spin.setValue(2)
+    page.lr_spin.setValue(0.005)
+    page.device_combo.setCurrentIndex(page.device_combo.findData("cpu"))
+    yield page
+    page.shutdown()
+
+
+def run_to_end(qtbot, page, timeout=60000):
+    with qtbot.waitSignal(page.runner.finished, timeout=timeout) as blocker:
+        page.start_button.click()
+    return blocker.args[0]
+
+
+def test_dataset_status_and_layer_table(page):
+    assert "160 training / 60 test images" in page.dataset_status.text()
+    assert page.start_button.isEnabled()
+    assert "61,706" in page.total_label.text()   # LeNet-5 on 1x28x28
+    page.arch_combo.setCurrentIndex(page.arch_combo.findData("mlp"))
+    mlp = build_model("mlp", input_shape=(1, 28, 28))
+    assert f"{parameter_count(mlp):,}" in page.total_label.text()
+    assert page.layer_table.rowCount() > 3
+    assert page.layer_table.item(page.layer_table.rowCount() - 1, 1).text() == "10"
+
+
+def test_missing_dataset_disables_start_and_says_why(page, qtbot):
+    page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("cifar10"))
+    assert not page.start_button.isEnabled()
+    assert "CIFAR-10 not found" in page.dataset_status.text()
+    assert page.download_button.isVisible() or not page.isVisible()
+    assert page.download_button.text().startswith("Download")
+
+
+def test_tiny_run_to_the_end(page, qtbot):
+    result = run_to_end(qtbot, page)
+    assert result.status == "finished"
+    counts = page.curves.point_counts()
+    assert counts["step_loss"] == 10 and counts["test_acc"] == 2   # 160/32 * 2 steps, 2 epochs
+    confusion = page.confusion_view.values()
+    assert confusion.shape == (10, 10) and confusion.sum() == N_TEST
+    assert np.trace(confusion) / N_TEST == pytest.approx(result.test_accuracy)
+    texts = page.prediction_grid.texts()
+    assert len(texts) == 16 and all(t[0] in "✓✗" for t in texts)
+    assert page.filter_grid.count == 6 and page.map_grid.count == 6   # LeNet conv1: 6 filters
+    assert page.progress_bar.value() == 100
+    assert page.start_button.isEnabled() and not page.stop_button.isEnabled()
+    assert page.dataset_combo.isEnabled() and page.save_button.isEnabled()
+    model, meta = page.trained_model()
+    assert not model.training and meta["dataset"] == "mnist" and meta["classes"][3] == "3"
+    x = data.load_dataset("mnist", meta["source"]).test.tensors[0]
+    acc = (model(x).argmax(1) == torch.arange(N_TEST) % 10).float().mean().item()
+    assert acc == pytest.approx(result.test_accuracy)   # the very model that was evaluated
+
+
+def test_stop_mid_run_resets_controls(page, qtbot):
+    page.epochs_spin.setValue(200)
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.curves.point_counts()["step_loss"] > 0, timeout=30000)
+    assert not page.start_button.isEnabled() and not page.arch_combo.isEnabled()
+    page.pause_button.click()
+    assert page.runner.paused and page.pause_button.text() == "Resume"
+    page.pause_button.click()
+    assert not page.runner.paused
+    with qtbot.waitSignal(page.runner.finished, timeout=30000) as blocker:
+        page.stop_button.click()
+    assert blocker.args[0].status == "stopped"
+    assert "Stopped after" in page.message_label.text()
+    assert page.start_button.isEnabled() and page.arch_combo.isEnabled()
+    assert page.pause_button.text() == "Pause" and not page.pause_button.isEnabled()
+
+
+def test_huge_learning_rate_gives_a_nan_message(page, qtbot):
+    page.optimizer_combo.setCurrentIndex(page.optimizer_combo.findData("sgd"))
+    page.lr_spin.setValue(100.0)
+    page.seed_spin.setValue(1)   # with this seed the loss is NaN at step 4 (checked at 1-4 threads)
+    page.epochs_spin.setValue(3)
+    messages = []
+    page.message.connect(lambda text, level: messages.append((text, level)))
+    result = run_to_end(qtbot, page)
+    assert result.status == "diverged"
+    assert "lower learning rate" in page.message_label.text()
+    assert ("error" in page.message_label.styleSheet() or "b00020" in page.message_label.styleSheet())
+    assert messages[-1][1] == "error" and "nan" in messages[-1][0].lower()
+    assert page.start_button.isEnabled() and not page.stop_button.isEnabled()
+    assert page.trained_model() is None   # a diverged model is not offered to other pages
+
+
+def test_out_of_memory_result_is_a_clear_message(page):
+    from engine.train import TrainResult
+    page._on_finished(TrainResult("out_of_memory", "Training stopped: the CUDA ran out of "
+                                  "memory at batch size 64. Try a smaller batch."))
+    assert "smaller batch" in page.message_label.text() and page.start_button.isEnabled()
+
+
+def test_checkpoint_round_trip_and_corrupt_file(page, qtbot, tmp_path):
+    run_to_end(qtbot, page)
+    path = tmp_path / "lenet.pt"
+    assert page.save_checkpoint(path)
+    model, meta = page.trained_model()
+    other = TrainCnnPage()
+    qtbot.addWidget(other)
+    other.arch_combo.setCurrentIndex(other.arch_combo.findData("tinyvgg"))
+    assert other.load_checkpoint(path)
+    loaded, loaded_meta = other.trained_model()
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(model(x), loaded(x))
+    assert loaded_meta["dataset"] == "mnist" and other.arch_combo.currentData() == "lenet5"
+    assert other.dataset_combo.currentData() == "mnist"
+    assert other.filter_grid.count == 6
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    assert not other.load_checkpoint(bad)
+    assert "not a readable checkpoint" in other.message_label.text()
+    still, _ = other.trained_model()   # the previous model is kept
+    assert torch.equal(still(x), loaded(x))
+    rnn = tmp_path / "rnn.pt"
+    torch.save({"format": "strides-gates/1", "meta": {"arch": "nope", "kwargs": {}},
+                "state_dict": {}}, rnn)
+    assert not other.load_checkpoint(rnn)
+    assert "cannot build" in other.message_label.text()
+
+
+def test_closing_the_window_while_training(qtbot, fake_mnist, qtlog):
+    from gui.app import MainWindow
+    window = MainWindow(start_page="train_cnn")
+    qtbot.addWidget(window)
+    page = window.page("train_cnn")
+    page.set_dataset_folder("mnist", str(fake_mnist))
+    page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("mnist"))
+    page.epochs_spin.setValue(500)
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.curves.point_counts()["step_loss"] > 0, timeout=30000)
+    window.close()
+    assert not page.runner.running
+    assert not [r for r in qtlog.records if "Destroyed while thread" in r.message]
+
+
+def test_download_button_fetches_into_the_cache(page, qtbot, tmp_path, monkeypatch):
+    """A download over file:// URLs (no network): progress, then the dataset is ready."""
+    src = tmp_path / "mirror"
+    src.mkdir()
+    files = []
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        x, y = bar_digits(n, 3)
+        for kind, arr in (("images-idx3", x), ("labels-idx1", y)):
+            fn = f"{prefix}-{kind}-ubyte.gz"
+            write_idx(src / fn, arr)
+            files.append(download.Resource([(src / fn).as_uri()], fn,
+                                           hashlib.md5((src / fn).read_bytes()).hexdigest(),
+                                           "FashionMNIST/raw"))
+    monkeypatch.setattr(download, "resources", lambda name: files)
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
+    page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("fashion_mnist"))
+    assert not page.start_button.isEnabled()
+    page.download_button.click()
+    qtbot.waitUntil(lambda: page._downloader is None, timeout=30000)
+    assert (data.CACHE_DIR / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte.gz").is_file()
+    assert "downloaded" in page.message_label.text()
+    assert "40 training / 20 test" in page.dataset_status.text()
+    assert page.start_button.isEnabled() and not page.download_button.isVisibleTo(page)
