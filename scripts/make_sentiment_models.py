@@ -22,9 +22,9 @@ from engine.rnn_models import SENTIMENT_MODELS, SentimentRNN, generated_sentimen
 from engine.text import BagOfWords, make_sentiment_corpus, sentiment_vocab  # noqa: E402
 from engine.train import TrainConfig, evaluate, fit  # noqa: E402
 
-N_TRAIN, N_TEST, SEED = 16000, 3000, 0
+N_TRAIN, N_TEST, SEED = 8000, 3000, 0
 SIZES = {"embed_dim": 24, "hidden_size": 48}
-EPOCHS = {"lstm": 6, "gru": 6, "rnn": 10}
+EPOCHS = {"lstm": 4, "gru": 4, "rnn": 8}
 
 
 def main() -> None:

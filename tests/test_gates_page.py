@@ -61,7 +61,9 @@ def test_unknown_word_is_shown_as_unk(qtbot, page):
     type_sentence(qtbot, page, "the zorblax was good")
     assert page.view.unknown == [False, True, False, False]
     assert page.view.shown[1] == "<unk>"
-    assert "&lt;unk&gt;" in page.token_label.text()
+    assert page.token_strip.words == ["the", "<unk>", "was", "good"]
+    assert page.token_strip.chips[1].foreground != page.token_strip.chips[0].foreground
+    assert "zorblax" in page.token_strip.chips[1].tooltip
     assert "zorblax" in page.notice_label.text()
     assert page.heatmaps.maps["h"].tokens[1] == "<unk>"
     assert page.view.ids[1] == 1
@@ -140,7 +142,10 @@ def test_selecting_a_unit_follows_it_along_the_sentence(qtbot, page):
     assert "unit 5" in page.values_label.text()
     page.fire_combo.setCurrentText("c")
     assert page.state.fire == "c"
-    assert page.fire_label.text().count("<span") == len(page.view.tokens)
+    values = page.view.trace.c[0, 0, :, 5]
+    assert page.fire_strip.words == page.view.tokens
+    strongest = int(np.argmax(np.abs(values)))
+    assert f"{values[strongest]:+.3f}" in page.fire_strip.chips[strongest].tooltip
     page.select_sentiment_unit()
     w = page.model()[0].head.weight.detach().numpy()
     assert page.state.unit == int(np.argmax(np.abs(w[1] - w[0])))

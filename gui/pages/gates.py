@@ -24,6 +24,7 @@ from engine.rnn_models import (CELL_LABELS, SENTIMENT_MODELS, SentimentRNN, mode
                                predict_per_token, sentence_trace)
 from engine.text import UNK, sentiment_vocab, to_tokens
 from gui.pages.base import Page
+from gui.widgets.chip_strip import Chip, ChipStrip
 from gui.widgets.gate_heatmap import GateHeatmapGrid, TokenAxis
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
 
@@ -148,10 +149,9 @@ class GatesPage(Page):
         self.notice_label = QLabel()
         self.notice_label.setObjectName("noticeLabel")
         self.notice_label.setStyleSheet("color: #b35900;")
-        self.token_label = QLabel()  # token chips
-        self.token_label.setTextFormat(Qt.RichText)
-        self.token_label.setWordWrap(True)
-        self.token_label.setFont(big)
+        self.token_strip = ChipStrip()  # the tokens as the model reads them; click one to go there
+        self.token_strip.setFont(big)
+        self.token_strip.tokenClicked.connect(self.player.go_to)
         self.player_bar = StepPlayerBar(self.player, step_name="token")
 
         self.heatmaps = GateHeatmapGrid()
@@ -172,6 +172,8 @@ class GatesPage(Page):
         self.values_label.setWordWrap(True)
         self.values_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.values_label.setFont(big)
+        self.values_label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.values_label.setFixedHeight(11 * self.values_label.fontMetrics().height())
 
         self.clamp_combo = QComboBox()
         for _gate, _value, text in CLAMPS:
@@ -226,11 +228,9 @@ class GatesPage(Page):
 
         self.fire_combo = QComboBox()
         self.fire_combo.currentIndexChanged.connect(self._on_fire_choice)
-        self.fire_label = QLabel()
-        self.fire_label.setObjectName("fireText")
-        self.fire_label.setTextFormat(Qt.RichText)
-        self.fire_label.setWordWrap(True)
-        self.fire_label.setFont(big)
+        self.fire_strip = ChipStrip()  # the typed words coloured by the selected unit
+        self.fire_strip.setFont(big)
+        self.fire_strip.tokenClicked.connect(self.player.go_to)
         fire_row = QHBoxLayout()
         fire_row.addWidget(QLabel("<b>Which neuron fires where</b> — text coloured by"))
         fire_row.addWidget(self.fire_combo)
@@ -245,7 +245,7 @@ class GatesPage(Page):
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(curves, 1)
         bottom_layout.addLayout(fire_row)
-        bottom_layout.addWidget(self.fire_label)
+        bottom_layout.addWidget(self.fire_strip)
 
         middle = QSplitter(Qt.Horizontal)
         middle.addWidget(self.heatmaps)
@@ -264,7 +264,7 @@ class GatesPage(Page):
         status.addStretch(1)
         status.addWidget(self.notice_label)
         layout.addLayout(status)
-        layout.addWidget(self.token_label)
+        layout.addWidget(self.token_strip)
         layout.addWidget(self.player_bar)
         layout.addWidget(vertical, 1)
 
@@ -420,19 +420,19 @@ class GatesPage(Page):
 
     def _update_chips(self, t: int) -> None:
         v = self.view
-        parts = []
-        for k, (word, unk) in enumerate(zip(v.shown, v.unknown)):
+        chips = []
+        for k, (word, unk) in enumerate(zip(v.tokens, v.unknown)):
             if unk:
-                style = "background:#ffd8a8; color:#a33; font-style:italic;"
-                tip = html.escape(word)
+                chip = Chip("#ffe0b8", "#b00020", italic=True,
+                            tooltip=f"'{word}' is not in the model's vocabulary: read as <unk>")
             else:
-                style = "background:#e8eef7; color:#000;"
+                chip = Chip(tooltip=f"token {k}: '{word}' (id {v.ids[k]})")
             if k == t:
-                style += " border: 2px solid #ff8c00; background:#ffb347; font-weight:bold;"
+                chip.background, chip.outline, chip.bold = "#ffb347", "#e07000", True
             elif k > t:
-                style += " color:#9aa;"
-            parts.append(f'<span style="{style}">&nbsp;{html.escape(word)}&nbsp;</span>')
-        self.token_label.setText("&nbsp; ".join(parts))
+                chip.foreground = "#98a4b0"
+            chips.append(chip)
+        self.token_strip.set_tokens(v.shown, chips)
 
     def _update_values(self, t: int) -> None:
         v, u = self.view, self.state.unit
@@ -462,14 +462,15 @@ class GatesPage(Page):
         v = self.view
         values = v.active.gate(self.state.fire)[0, 0, :, self.state.unit]
         scale = float(max(np.abs(values).max(), 1e-6))
-        parts = []
+        chips = []
         for k, word in enumerate(v.tokens):
+            tip = f"{self.state.fire} of unit {self.state.unit} after '{word}': {values[k]:+.3f}"
             if k > t:
-                parts.append(f'<span style="color:#bbb;">{html.escape(word)}</span>')
-                continue
-            parts.append(f'<span style="background:{_signed_color(values[k] / scale)};">'
-                         f'&nbsp;{html.escape(word)}&nbsp;</span>')
-        self.fire_label.setText(" ".join(parts))
+                chips.append(Chip("#f4f4f4", "#b0b0b0", tooltip="not reached yet"))
+            else:
+                chips.append(Chip(_signed_color(values[k] / scale), "#000000",
+                                  "#e07000" if k == t else None, tooltip=tip))
+        self.fire_strip.set_tokens(v.tokens, chips)
 
     def _update_unit_curves(self) -> None:
         v, u = self.view, self.state.unit
