@@ -43,8 +43,9 @@ SAMPLE_GRID = np.array([
     [0.2, 0.8, 0.4, 0.3, 0.7, 0.5],
 ], np.float32)
 
-# Marking every finished window's maximum is readable up to this many windows.
-MAX_MARKS = 400
+# Marking every finished window's maximum is readable (and cheap) up to this many windows;
+# beyond it only the current window's maximum is marked.
+MAX_MARKS = 100
 
 EXPLANATION = (
     "Pooling keeps one number per window: the largest (max) or the mean (average). It has no "
@@ -447,12 +448,12 @@ class PoolingPage(Page):
     def _mark_maxima(self, index: int) -> None:
         """Mark the kept maximum of every window done so far (only the current one when many)."""
         t = self.trace
-        first = 0 if index < MAX_MARKS else index
-        cells = []
-        for k in range(first, index + 1):
-            s = t.steps[k]
-            cells.append((s.origin[0] + s.argmax[0], s.origin[1] + s.argmax[1]))
-        self.input_view.set_marks(cells)
+        first = 0 if len(t.steps) <= MAX_MARKS else index
+        flat = np.arange(first, index + 1)
+        c, i, j = np.unravel_index(flat, t.output.shape)
+        rows = i * t.stride[0] + t.argmax_rows[c, i, j]  # padded-input coordinates
+        cols = j * t.stride[1] + t.argmax_cols[c, i, j]
+        self.input_view.set_marks(list(zip(rows.tolist(), cols.tolist())))
 
     # -- for tests and other pages -------------------------------------------------------------
     def current_output(self) -> np.ndarray | None:

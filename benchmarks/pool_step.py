@@ -1,0 +1,57 @@
+"""One Pooling-page animation step (compute + repaint, offscreen) on a 64x64 input, 2x2 stride 2
+max pooling, marks on: the per-step latency a lecturer sees while it plays. Prints p95 in ms last."""
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from gui.app import configure_pyqtgraph  # noqa: E402
+from gui.pages.pooling import PoolingPage  # noqa: E402
+
+
+def keep_none_alive() -> None:
+    """PySide6 6.12 on CPython 3.11 drops one reference to None per void-method call (setText,
+    setVisible, ...), so a long animation reaches a zero refcount and aborts ("none_dealloc").
+    Give None a huge refcount, as CPython 3.12+ does by making it immortal."""
+    if sys.version_info < (3, 12):
+        import ctypes
+        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+
+
+def main() -> None:
+    keep_none_alive()
+    app = QApplication.instance() or QApplication([])
+    configure_pyqtgraph()
+    page = PoolingPage()
+    page.resize(1200, 800)
+    page.show()
+    page._set_input(np.random.default_rng(0).random((64, 64)).astype(np.float32))
+    app.processEvents()
+    os_load = os.getloadavg()[0]
+    total, compute = [], []
+    for k in range(0, 600):  # past the point where per-window marks stop
+        t0 = time.perf_counter()
+        page.player.go_to(k)
+        t1 = time.perf_counter()
+        page.input_view.repaint()
+        page.output_view.repaint()
+        page.window_view.repaint()
+        app.processEvents()
+        t2 = time.perf_counter()
+        compute.append((t1 - t0) * 1000)
+        total.append((t2 - t0) * 1000)
+    total, compute = np.array(total[20:]), np.array(compute[20:])
+    print(f"load average at start: {os_load:.1f} on {os.cpu_count()} cores")
+    print(f"steps timed: {total.size}; page update only (no paint): p95 {np.percentile(compute, 95):.2f} ms")
+    print(f"median {np.median(total):.2f} ms, max {total.max():.2f} ms")
+    print(f"pool step p95 (64x64 input, 2x2/2 max, compute + repaint): {np.percentile(total, 95):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
