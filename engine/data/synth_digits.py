@@ -150,7 +150,7 @@ def _transform(segs: np.ndarray, cfg: SynthConfig, rng: np.random.Generator) -> 
     r = lambda shape=(n,): rng.uniform(size=shape)  # noqa: E731  (uniform draws, one per digit)
     b = (slice(None), None, None)  # broadcast a per-digit value over (S, 2)
     # a smooth random displacement field (two low-frequency waves per axis): handwriting wobble
-    fx, fy, ph = 1 + 2 * r((n, 2)), 1 + 2 * r((n, 2)), 2 * np.pi * r((n, 2))
+    fx, fy, ph = 0.5 + 1.2 * r((n, 2)), 0.5 + 1.2 * r((n, 2)), 2 * np.pi * r((n, 2))
     ax = cfg.elastic * (2 * r((n, 2)) - 1)
     ay = cfg.elastic * (2 * r((n, 2)) - 1)
     dx = sum(ax[:, i][b] * np.sin(2 * np.pi * fy[:, i][b] * y + ph[:, i][b]) for i in range(2))

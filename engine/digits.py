@@ -1,0 +1,144 @@
+"""Turning a drawing into the 28x28 input a digit model takes, the way MNIST was made.
+
+MNIST's recipe (LeCun et al.): crop the ink to its bounding box, scale it so the longer side is
+20 pixels (aspect kept, anti-aliased), then place it in a 28x28 field so that its centre of mass
+sits at the field's centre. `preprocess_stages` keeps each stage for display; `preprocess`
+returns just the (1, 28, 28) tensor. The shipped model takes ink in [0, 1] with no further
+normalisation (`INPUT_NORMALIZATION`); a checkpoint whose metadata names a "normalize"
+(mean, std) gets it applied by `model_input`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SIZE = 28              # the model's input side
+BOX = 20               # the longer side of the digit after scaling
+CENTRE = 14.0          # where the centre of mass goes (row, col), as in MNIST
+INK_THRESHOLD = 0.05   # fainter pixels do not count for the bounding box
+INPUT_NORMALIZATION = None   # the shipped model: raw ink in [0, 1]
+
+
+@dataclass
+class Preprocessed:
+    cropped: np.ndarray                    # (h, w) the ink's bounding box at drawing resolution
+    scaled: np.ndarray                     # (20, 20) longer side scaled to 20, centred in the box
+    centred: np.ndarray                    # (28, 28) centre of mass at (14, 14): what the model sees
+    bbox: tuple[int, int, int, int] | None  # (row0, col0, row1, col1) in the drawing, end exclusive
+    scale: float                           # scaled pixels per drawing pixel
+    empty: bool                            # no ink at all
+
+    def tensor(self) -> torch.Tensor:
+        return torch.from_numpy(self.centred.copy())[None]    # (1, 28, 28)
+
+
+def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
+    """(row, col) centre of mass of a 2-D array of non-negative weights; the middle when empty."""
+    total = float(img.sum())
+    if total <= 0:
+        return (img.shape[0] - 1) / 2, (img.shape[1] - 1) / 2
+    rows = np.arange(img.shape[0], dtype=np.float64)
+    cols = np.arange(img.shape[1], dtype=np.float64)
+    return float(img.sum(1) @ rows) / total, float(img.sum(0) @ cols) / total
+
+
+def _empty() -> Preprocessed:
+    z = np.zeros
+    return Preprocessed(z((0, 0), np.float32), z((BOX, BOX), np.float32),
+                        z((SIZE, SIZE), np.float32), None, 1.0, True)
+
+
+def _shift_subpixel(img: np.ndarray, dy: float, dx: float) -> np.ndarray:
+    """Move `img` by a fraction of a pixel (|d| < 1) with bilinear weights: keeps the ink's mass
+    and moves its centre of mass by exactly (dy, dx)."""
+    def along(a: np.ndarray, d: float, axis: int) -> np.ndarray:
+        if d == 0:
+            return a
+        moved = np.roll(a, 1 if d > 0 else -1, axis=axis)
+        edge = [slice(None)] * 2
+        edge[axis] = 0 if d > 0 else -1
+        moved[tuple(edge)] = 0
+        return (1 - abs(d)) * a + abs(d) * moved
+    return along(along(img, dy, 0), dx, 1)
+
+
+def preprocess_stages(img: np.ndarray) -> Preprocessed:
+    """A drawing (2-D, any size, ink = 1 in [0, 1]) -> each MNIST preprocessing stage."""
+    img = np.asarray(img, dtype=np.float32)
+    if img.ndim != 2:
+        raise ValueError(f"a drawing is a 2-D array, got shape {img.shape}")
+    img = np.nan_to_num(np.clip(img, 0, 1))
+    rows = np.flatnonzero((img > INK_THRESHOLD).any(1))
+    cols = np.flatnonzero((img > INK_THRESHOLD).any(0))
+    if rows.size == 0:
+        return _empty()
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    cropped = img[r0:r1, c0:c1]
+    h, w = cropped.shape
+    scale = BOX / max(h, w)
+    sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
+    # anti-aliased resize (area-like when shrinking, bilinear when growing), like MNIST's
+    small = F.interpolate(torch.from_numpy(np.ascontiguousarray(cropped))[None, None], size=(sh, sw),
+                          mode="bilinear", antialias=True, align_corners=False)[0, 0]
+    small = small.clamp_(0, 1).numpy()
+    scaled = np.zeros((BOX, BOX), np.float32)
+    top, left = (BOX - sh) // 2, (BOX - sw) // 2
+    scaled[top:top + sh, left:left + sw] = small
+    # place the 20x20 box so the centre of mass lands on (14, 14): whole pixels, then the rest
+    cy, cx = centre_of_mass(scaled)
+    oy, ox = CENTRE - cy, CENTRE - cx
+    iy, ix = int(np.floor(oy)), int(np.floor(ox))
+    big = np.zeros((SIZE + 2 * BOX, SIZE + 2 * BOX), np.float32)   # margin: nothing falls off yet
+    big[BOX + iy:BOX + iy + BOX, BOX + ix:BOX + ix + BOX] = scaled
+    big = _shift_subpixel(big, oy - iy, ox - ix)
+    centred = np.ascontiguousarray(big[BOX:BOX + SIZE, BOX:BOX + SIZE], dtype=np.float32)
+    return Preprocessed(np.ascontiguousarray(cropped), scaled, centred,
+                        (int(r0), int(c0), int(r1), int(c1)), float(scale), False)
+
+
+def preprocess(img: np.ndarray) -> torch.Tensor:
+    """A drawing (2-D float array in [0, 1], ink = 1, any size) -> the (1, 28, 28) model input.
+
+    An empty drawing gives all zeros (the model then sees a blank field)."""
+    return model_input(preprocess_stages(img).centred)
+
+
+def read_mnist_idx(folder, prefix: str = "t10k") -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's IDX files (`<prefix>-images-idx3-ubyte[.gz]`, `-labels-idx1-ubyte[.gz]`) in `folder`
+    -> ((n, 28, 28) float32 ink in [0, 1], (n,) int64). Raises FileNotFoundError/ValueError."""
+    import gzip
+    from pathlib import Path
+
+    def read(stem: str, magic: int) -> np.ndarray:
+        for name in (stem + ".gz", stem):
+            path = Path(folder) / name
+            if path.is_file():
+                raw = (gzip.open if name.endswith(".gz") else open)(path, "rb").read()
+                break
+        else:
+            raise FileNotFoundError(f"{stem}(.gz) not found in {folder}")
+        if len(raw) < 8 or int.from_bytes(raw[:4], "big") != magic:
+            raise ValueError(f"{path.name} is not an MNIST IDX file")
+        ndim = raw[3]
+        dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+        data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
+        if data.size != int(np.prod(dims)):
+            raise ValueError(f"{path.name} is truncated")
+        return data.reshape(dims)
+
+    images = read(f"{prefix}-images-idx3-ubyte", 0x803).astype(np.float32) / 255.0
+    labels = read(f"{prefix}-labels-idx1-ubyte", 0x801).astype(np.int64)
+    return images, labels
+
+
+def model_input(centred: np.ndarray, meta: dict | None = None) -> torch.Tensor:
+    """(28, 28) centred ink -> (1, 28, 28) float tensor, normalised as `meta` says (if at all)."""
+    x = torch.from_numpy(np.ascontiguousarray(centred, dtype=np.float32))[None]
+    norm = (meta or {}).get("normalize", INPUT_NORMALIZATION)
+    if norm:
+        mean, std = norm
+        x = (x - float(mean)) / float(std)
+    return x
