@@ -190,3 +190,10 @@ def test_transposed_edits_and_bad_settings(transposed):
     edit_cell(transposed.input_grid, 1, 1, "inf")
     assert "not a number" in transposed.error_label.text()
     assert transposed.input_grid.values()[1, 1] == 4
+
+
+def test_conv1d_jump_to_an_output_position(conv1d):
+    conv1d.jump_to_position(10.2)  # moving average (3): output i is drawn at i + 1
+    assert conv1d.player.index == 9
+    ox, _ = conv1d.output_curve.getData()
+    assert len(ox) == 10

@@ -250,6 +250,8 @@ class Conv1dPanel(_ModePanel):
         self.current_dot = pg.ScatterPlotItem(size=15, brush=pg.mkBrush(ORANGE), pen=pg.mkPen("k"))
         self.current_dot.setZValue(5)
         self.output_plot.addItem(self.current_dot)
+        self.output_plot.setToolTip("Click near an output sample to jump to its step")
+        self.output_plot.scene().sigMouseClicked.connect(self._on_output_plot_clicked)
 
         self.products_label = QLabel()
         self.products_label.setTextFormat(Qt.RichText)
@@ -315,6 +317,16 @@ class Conv1dPanel(_ModePanel):
         s.stride, s.padding = self.stride_spin.value(), self.padding_spin.value()
         s.dilation, s.bias = self.dilation_spin.value(), self.bias_spin.value()
         self._rebuild()
+
+    def _on_output_plot_clicked(self, event) -> None:
+        if self.trace is None:
+            return
+        x = self.output_plot.getPlotItem().vb.mapSceneToView(event.scenePos()).x()
+        self.jump_to_position(x)
+
+    def jump_to_position(self, x: float) -> None:
+        """Go to the output sample drawn nearest to signal position x."""
+        self.player.go_to(int(np.argmin(np.abs(self.output_positions() - x))))
 
     # -- trace -> views ---------------------------------------------------------------------------
     def kernel(self) -> np.ndarray:
