@@ -1,0 +1,232 @@
+"""`DigitCanvas`: a square sheet to draw a digit on with the mouse or a pen tablet.
+
+Strokes are kept as point lists (x, y, pressure) so undo removes the last stroke by redrawing
+the others. Ink goes into a fixed 280x280 grayscale buffer (white paper, black ink) whatever the
+widget's size; `image()` hands it out as floats with ink = 1. `drawingChanged` fires while a
+stroke is drawn (at most every `THROTTLE_MS`, and always once more at its end) and after clear,
+undo and `set_image`.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+BUFFER = 280          # drawing resolution (10x the model's 28x28)
+THROTTLE_MS = 16      # at most ~60 updates a second while drawing
+PAPER = QColor(255, 255, 255)
+GUIDE = QColor(205, 215, 235)
+
+
+class DigitCanvas(QWidget):
+    drawingChanged = Signal()
+    strokeFinished = Signal()
+
+    def __init__(self, parent=None, pen_width: float = 22.0):
+        super().__init__(parent)
+        self.pen_width = pen_width                # in buffer pixels (of 280)
+        self._strokes: list[list[tuple[float, float, float]]] = []
+        self._current: list[tuple[float, float, float]] | None = None
+        self._base: QImage | None = None          # an image set with set_image, below the strokes
+        self._buffer = QImage(BUFFER, BUFFER, QImage.Format_Grayscale8)
+        self._buffer.fill(PAPER)
+        self._last_emit = 0.0
+        self._pending = QTimer(self, singleShot=True)
+        self._pending.timeout.connect(self._emit_changed)
+        self.show_guides = True
+        self.setAttribute(Qt.WA_StaticContents)
+        self.setCursor(Qt.CrossCursor)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setMinimumSize(160, 160)
+        self.setToolTip("Draw a digit. Right-click or Ctrl+Z: undo the last stroke.")
+
+    # -- public API ------------------------------------------------------------------------------
+    def image(self) -> np.ndarray:
+        """(280, 280) float32 ink in [0, 1] (ink = 1, paper = 0)."""
+        ptr = self._buffer.constBits()
+        rows = np.frombuffer(ptr, np.uint8).reshape(BUFFER, self._buffer.bytesPerLine())
+        return 1.0 - rows[:, :BUFFER].astype(np.float32) / 255.0
+
+    def set_image(self, ink: np.ndarray) -> None:
+        """Replace the drawing with `ink` (2-D, any size, ink = 1), scaled to fill the sheet."""
+        ink = np.asarray(ink, dtype=np.float32)
+        if ink.ndim != 2 or ink.size == 0:
+            raise ValueError(f"set_image needs a non-empty 2-D array, got shape {ink.shape}")
+        gray = np.ascontiguousarray(255 - np.clip(ink, 0, 1) * 255, dtype=np.uint8)
+        src = QImage(gray.data, gray.shape[1], gray.shape[0], gray.strides[0],
+                     QImage.Format_Grayscale8).copy()
+        self._base = src.scaled(BUFFER, BUFFER, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+        self._strokes, self._current = [], None
+        self._redraw()
+        self._emit_changed()
+
+    def clear(self) -> None:
+        self._strokes, self._current, self._base = [], None, None
+        self._redraw()
+        self._emit_changed()
+
+    def undo(self) -> None:
+        """Remove the last stroke (or, with no strokes left, an image set with set_image)."""
+        if self._strokes:
+            self._strokes.pop()
+        elif self._base is not None:
+            self._base = None
+        else:
+            return
+        self._redraw()
+        self._emit_changed()
+
+    def set_pen_width(self, width: float) -> None:
+        self.pen_width = float(width)
+
+    def stroke_count(self) -> int:
+        return len(self._strokes)
+
+    def is_empty(self) -> bool:
+        return not self._strokes and self._base is None and self._current is None
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _sheet_rect(self) -> QRectF:
+        """The square on screen that shows the buffer (centred, as large as fits)."""
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def _to_buffer(self, pos: QPointF) -> tuple[float, float]:
+        r = self._sheet_rect()
+        k = BUFFER / max(r.width(), 1.0)
+        return (pos.x() - r.x()) * k, (pos.y() - r.y()) * k
+
+    def _pen(self, pressure: float) -> QPen:
+        # pressure 1 (mouse) gives the chosen width; a light pen touch about half of it
+        pen = QPen(Qt.black, max(1.0, self.pen_width * (0.45 + 0.55 * pressure)))
+        pen.setCapStyle(Qt.RoundCap)
+        pen.setJoinStyle(Qt.RoundJoin)
+        return pen
+
+    def _paint_segment(self, painter: QPainter, a, b) -> None:
+        painter.setPen(self._pen((a[2] + b[2]) / 2))
+        if a[:2] == b[:2]:
+            painter.drawPoint(QPointF(a[0], a[1]))
+        else:
+            painter.drawLine(QPointF(a[0], a[1]), QPointF(b[0], b[1]))
+
+    def _paint_stroke(self, painter: QPainter, stroke) -> None:
+        if len(stroke) == 1:
+            self._paint_segment(painter, stroke[0], stroke[0])
+        for a, b in zip(stroke, stroke[1:]):
+            self._paint_segment(painter, a, b)
+
+    def _redraw(self) -> None:
+        self._buffer.fill(PAPER)
+        painter = QPainter(self._buffer)
+        painter.setRenderHint(QPainter.Antialiasing)
+        if self._base is not None:
+            painter.drawImage(0, 0, self._base)
+        for stroke in self._strokes:
+            self._paint_stroke(painter, stroke)
+        painter.end()
+        self.update()
+
+    def _begin(self, pos: QPointF, pressure: float) -> None:
+        x, y = self._to_buffer(pos)
+        self._current = [(x, y, pressure)]
+        self._paint_on_buffer(self._current[0], self._current[0])
+        self._changed_while_drawing()
+
+    def _extend(self, pos: QPointF, pressure: float) -> None:
+        if self._current is None:
+            return
+        x, y = self._to_buffer(pos)
+        point = (x, y, pressure)
+        self._paint_on_buffer(self._current[-1], point)
+        self._current.append(point)
+        self._changed_while_drawing()
+
+    def _end(self) -> None:
+        if self._current is None:
+            return
+        self._strokes.append(self._current)
+        self._current = None
+        self._pending.stop()
+        self._emit_changed()
+        self.strokeFinished.emit()
+
+    def _paint_on_buffer(self, a, b) -> None:
+        painter = QPainter(self._buffer)
+        painter.setRenderHint(QPainter.Antialiasing)
+        self._paint_segment(painter, a, b)
+        painter.end()
+        # repaint only the screen area around the new segment
+        r = self._sheet_rect()
+        k = r.width() / BUFFER
+        pad = self.pen_width * k + 2
+        x0, x1 = sorted((a[0], b[0]))
+        y0, y1 = sorted((a[1], b[1]))
+        self.update(QRectF(r.x() + x0 * k - pad, r.y() + y0 * k - pad,
+                           (x1 - x0) * k + 2 * pad, (y1 - y0) * k + 2 * pad).toAlignedRect())
+
+    def _changed_while_drawing(self) -> None:
+        """Emit now if the last emit is old enough, else once when the throttle interval ends."""
+        wait_ms = THROTTLE_MS - (time.perf_counter() - self._last_emit) * 1000
+        if wait_ms <= 0:
+            self._pending.stop()
+            self._emit_changed()
+        elif not self._pending.isActive():
+            self._pending.start(int(wait_ms) + 1)
+
+    def _emit_changed(self) -> None:
+        self._last_emit = time.perf_counter()
+        self.drawingChanged.emit()
+
+    # -- Qt events -----------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton:
+            self._begin(event.position(), 1.0)
+        elif event.button() == Qt.RightButton:
+            self.undo()
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.LeftButton:
+            self._extend(event.position(), 1.0)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton:
+            self._end()
+
+    def tabletEvent(self, event) -> None:
+        kind = event.type()
+        pressure = float(event.pressure()) if event.pressure() > 0 else 1.0
+        if kind == event.Type.TabletPress:
+            self._begin(event.position(), pressure)
+        elif kind == event.Type.TabletMove and self._current is not None:
+            self._extend(event.position(), pressure)
+        elif kind == event.Type.TabletRelease:
+            self._end()
+        event.accept()   # no synthesized mouse events for the same pen motion
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().window())
+        r = self._sheet_rect()
+        painter.setRenderHint(QPainter.SmoothPixmapTransform)
+        painter.drawImage(r, self._buffer)
+        if self.show_guides:
+            # the 20/28 box MNIST fits digits into: a hint for how large to draw
+            pen = QPen(GUIDE, 1, Qt.DashLine)
+            painter.setPen(pen)
+            m = r.width() * 4 / 28
+            painter.drawRect(r.adjusted(m, m, -m, -m))
+        painter.setPen(QPen(QColor(150, 150, 150), 1))
+        painter.drawRect(r.adjusted(0, 0, -1, -1))
+        if self.is_empty():
+            painter.setPen(QColor(150, 150, 150))
+            painter.drawText(r, Qt.AlignCenter, "Draw a digit here")
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 320)
+
+    def heightForWidth(self, width: int) -> int:
+        return width
