@@ -15,6 +15,7 @@ import argparse
 import platform
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def time_to(name: str, target: float, config: TrainConfig, **load_kw) -> tuple[f
                 return False
         return True
 
-    result = fit(config, model, data.train, data.test, on_step)
+    result = in_thread(fit, config, model, data.train, data.test, on_step)
     if not reached:
         print(f"  NOT reached {target:.0%}: {result.message}", flush=True)
         return float("nan"), result.test_accuracy, result.epochs_done
