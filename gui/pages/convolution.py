@@ -613,6 +613,12 @@ class Conv2dPanel(QWidget):
 
     # -- settings ----------------------------------------------------------------------------
     def _on_separate_toggled(self, on: bool) -> None:
+        if on:  # start the width from the shared value, so ticking the box changes nothing
+            for h, w in ((self.stride_h, self.stride_w), (self.padding_h, self.padding_w),
+                         (self.dilation_h, self.dilation_w)):
+                w.blockSignals(True)
+                w.setValue(h.value())
+                w.blockSignals(False)
         for w in (self.stride_w, self.padding_w, self.dilation_w, self.width_header):
             w.setVisible(on)
         self._on_geometry_changed()
