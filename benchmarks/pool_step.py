@@ -15,17 +15,7 @@ from gui.app import configure_pyqtgraph  # noqa: E402
 from gui.pages.pooling import PoolingPage  # noqa: E402
 
 
-def keep_none_alive() -> None:
-    """PySide6 6.12 on CPython 3.11 drops one reference to None per void-method call (setText,
-    setVisible, ...), so a long animation reaches a zero refcount and aborts ("none_dealloc").
-    Give None a huge refcount, as CPython 3.12+ does by making it immortal."""
-    if sys.version_info < (3, 12):
-        import ctypes
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-
-
 def main() -> None:
-    keep_none_alive()
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
     page = PoolingPage()
