@@ -1,0 +1,88 @@
+"""Word embeddings of the sentiment models: the table, nearest words, a 2-D model to watch train.
+
+`embedding_table(model)` is the (vocab, dim) weight of `model.embedding` as numpy;
+`nearest_words` ranks words by cosine similarity; `word_group` sorts a word into positive,
+negative, negation/contrast, or other by the grammar's own word lists (the colours of the scatter
+plot); `TwoDEmbeddingRun` builds a SentimentRNN with embedding_dim = 2 and its data, and its
+`snapshot` returns a copy of the 2-D points for the page to move while the model trains.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from engine.rnn_models import SentimentRNN, generated_sentiment_data
+from engine.text import INTENSIFIERS, NEGATIVE, POSITIVE, Vocab, sentiment_vocab
+
+GROUPS = ("positive", "negative", "negation / contrast", "intensifier", "other")
+NEGATION_WORDS = {"not", "never", "no", "longer", "but", "although"}
+
+
+def embedding_table(model) -> np.ndarray:
+    """(vocab, dim) float32 copy of the model's embedding weights."""
+    return model.embedding.weight.detach().cpu().numpy().astype(np.float32).copy()
+
+
+def cosine_similarities(table: np.ndarray, index: int) -> np.ndarray:
+    """(vocab,) cosine similarity of every row with row `index` (0 for all-zero rows)."""
+    norms = np.linalg.norm(table, axis=1)
+    denom = norms * norms[index]
+    dots = table @ table[index]
+    return np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 1e-12)
+
+
+def nearest_words(table: np.ndarray, words: list[str], word: str, k: int = 10,
+                  skip: tuple[str, ...] = ("<pad>", "<unk>")) -> list[tuple[str, float]]:
+    """The k words most similar (cosine) to `word`, best first, without the word itself."""
+    if word not in words:
+        raise KeyError(f"{word!r} is not in the vocabulary")
+    index = words.index(word)
+    sims = cosine_similarities(table, index)
+    order = np.argsort(-sims, kind="stable")
+    out = [(words[i], float(sims[i])) for i in order if i != index and words[i] not in skip]
+    return out[:k]
+
+
+def word_group(word: str) -> str:
+    if word in POSITIVE:
+        return "positive"
+    if word in NEGATIVE:
+        return "negative"
+    if word in NEGATION_WORDS:
+        return "negation / contrast"
+    if word in INTENSIFIERS:
+        return "intensifier"
+    return "other"
+
+
+@dataclass
+class TwoDEmbeddingRun:
+    """A SentimentRNN with 2-D word vectors, its data and what to snapshot while it trains."""
+    cell: str = "lstm"          # "rnn", "lstm" or "gru"
+    hidden_size: int = 16       # hidden units
+    n_train: int = 3000         # generated training sentences
+    n_test: int = 500           # generated test sentences (another seed)
+    seed: int = 0               # seeds the weights and the corpus
+
+    def __post_init__(self):
+        self.vocab: Vocab = sentiment_vocab()
+        torch.manual_seed(self.seed)
+        self.model = SentimentRNN(len(self.vocab), embed_dim=2, hidden_size=self.hidden_size,
+                                  cell=self.cell)
+        self.train, self.test = generated_sentiment_data(self.n_train, self.n_test, self.vocab,
+                                                         seed=self.seed)
+
+    @property
+    def words(self) -> list[str]:
+        return list(self.vocab.words)
+
+    @staticmethod
+    def snapshot(model) -> dict:
+        """{"points": (vocab, 2) copy of the embedding weights}."""
+        return {"points": embedding_table(model)}
+
+    def datasets(self) -> tuple[TensorDataset, TensorDataset]:
+        return self.train, self.test

@@ -1,0 +1,246 @@
+"""The RNN step-through page: the equation's numbers are torch's, shapes are torch's, demos run."""
+import re
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from engine.signals import SignalConfig
+from gui.pages.rnn_step import (
+    RnnStepPage, ShapesPanel, StepSettings, build_step_model, equation_html, equation_parts,
+    parse_samples,
+)
+from gui.widgets.char_generation_panel import CharGenerationPanel
+from gui.widgets.row_reader_panel import RowReaderPanel
+from gui.widgets.signal_demo_panel import SignalDemoPanel
+
+
+@pytest.fixture
+def page(qtbot):
+    p = RnnStepPage()
+    qtbot.addWidget(p)
+    yield p
+    p.shutdown()
+
+
+def test_equation_numbers_are_what_torch_computes():
+    s = StepSettings("words", "the film was not good", hidden=5, features=3, seed=7)
+    m = build_step_model(s)
+    x = torch.from_numpy(m.x)[None]  # (1, T, 3)
+    with torch.no_grad():
+        out, _ = m.rnn(x)  # (1, T, 5)
+    w_ih, w_hh = m.rnn.weight_ih_l0.detach(), m.rnn.weight_hh_l0.detach()
+    b = (m.rnn.bias_ih_l0 + m.rnn.bias_hh_l0).detach()
+    t, j = 3, 2
+    p = equation_parts(m, t, j)
+    assert p.wx == pytest.approx(float(w_ih[j] @ x[0, t]), abs=1e-5)
+    assert p.wh == pytest.approx(float(w_hh[j] @ out[0, t - 1]), abs=1e-5)
+    assert p.b == pytest.approx(float(b[j]), abs=1e-6)
+    assert p.h == pytest.approx(float(out[0, t, j]), abs=1e-5)
+    assert p.h == pytest.approx(np.tanh(p.z), abs=1e-5)
+    text = equation_html(m, t, j)
+    assert f"{p.h:.2f}" in text and "h₄[2]" in text and "tanh" in text
+    # the same word gets the same input vector (one embedding row per word)
+    m2 = build_step_model(StepSettings("words", "good good", hidden=2, features=3))
+    np.testing.assert_array_equal(m2.x[0], m2.x[1])
+
+
+def test_page_shows_the_chosen_unit_at_the_chosen_step(page):
+    panel = page.step_panel
+    panel.text_edit.setText("a b c d e")
+    panel.source_combo.setCurrentIndex(1)  # characters
+    panel.text_edit.setText("abcab")
+    panel.apply_button.click()
+    assert panel.player.count == 5 and panel.unrolled.step_count() == 5
+    panel.unit_spin.setValue(1)
+    panel.player.go_to(3)
+    m = panel.model
+    with torch.no_grad():
+        out, _ = m.rnn(torch.from_numpy(m.x)[None])
+    np.testing.assert_allclose(panel.h_strip.values()[0], out[0, 3].numpy(), atol=1e-5)
+    np.testing.assert_allclose(panel.h_prev_strip.values()[0], out[0, 2].numpy(), atol=1e-5)
+    assert f"{float(out[0, 3, 1]):+.2f}" in panel.unrolled.cell_text(3)
+    assert panel.unrolled.cell_text(4) == ""  # not computed yet
+    assert "h₄[1]" in panel.equation.text()
+    assert panel.tokens.current() == 3 if callable(getattr(panel.tokens, "current", None)) else True
+    # clicking a hidden unit selects its equation
+    panel.h_strip.cellClicked.emit(0, 0)
+    assert panel.unit_spin.value() == 0 and "h₄[0]" in panel.equation.text()
+
+
+def test_signal_samples_and_bad_input_keep_the_previous_state(page):
+    panel = page.step_panel
+    panel.source_combo.setCurrentIndex(2)  # signal samples
+    assert panel.model.x.shape[1] == 1 and not panel.features_spin.isEnabled()
+    before = panel.model
+    panel.text_edit.setText("0.5, oops, 1")
+    panel.apply_button.click()
+    assert panel.model is before and "'oops' is not a number" in panel.inline_error.text()
+    panel.source_combo.setCurrentIndex(0)
+    panel.text_edit.setText("  ,  ")  # only punctuation: tokens
+    panel.text_edit.setText("   ")
+    panel.apply_button.click()
+    assert "at least one word" in panel.inline_error.text()
+    assert parse_samples("1; -2.5 3e-1") == [1.0, -2.5, 0.3]
+
+
+def test_long_input_is_truncated_with_a_notice(page, qtbot):
+    panel = page.step_panel
+    messages = []
+    page.message.connect(lambda text, level: messages.append((text, level)))
+    panel.text_edit.setText(" ".join(["word"] * 60))
+    panel.apply_button.click()
+    assert panel.player.count == 40 and "first 40" in panel.inline_error.text()
+    assert any(level == "warning" for _t, level in messages)
+
+
+def _torch_shapes(cell, input_size, hidden, layers, bidirectional, batch, seq_len, batch_first):
+    module = getattr(nn, cell)(input_size, hidden, num_layers=layers, bidirectional=bidirectional,
+                               batch_first=batch_first)
+    x = torch.zeros((batch, seq_len, input_size) if batch_first else (seq_len, batch, input_size))
+    out, state = module(x)
+    shapes = {"input": tuple(x.shape), "output": tuple(out.shape)}
+    if cell == "LSTM":
+        shapes["h_n"], shapes["c_n"] = tuple(state[0].shape), tuple(state[1].shape)
+    else:
+        shapes["h_n"] = tuple(state.shape)
+    return shapes
+
+
+@pytest.mark.parametrize("cell, bidirectional, batch_first", [
+    ("LSTM", True, False), ("GRU", False, True), ("RNN", True, True)])
+def test_shapes_panel_reports_what_torch_returns(qtbot, cell, bidirectional, batch_first):
+    panel = ShapesPanel()
+    qtbot.addWidget(panel)
+    panel.cell_combo.setCurrentText(cell)
+    panel.input_spin.setValue(5)
+    panel.hidden_spin.setValue(7)
+    panel.layers_spin.setValue(3)
+    panel.batch_spin.setValue(2)
+    panel.seq_spin.setValue(11)
+    panel.bidirectional_check.setChecked(bidirectional)
+    panel.batch_first_check.setChecked(batch_first)
+    expected = _torch_shapes(cell, 5, 7, 3, bidirectional, 2, 11, batch_first)
+    shown = panel.shapes_label.text()
+    for name, shape in expected.items():
+        assert re.search(rf"<b>{name}</b></td><td[^>]*>{re.escape(str(shape))}<", shown), (name, shape)
+    assert ("c_n" in shown) == (cell == "LSTM")
+    code = panel.code.code()
+    assert f"nn.{cell}(input_size=5, hidden_size=7, num_layers=3" in code
+    assert str(expected["output"]) in code and str(expected["h_n"]) in code
+
+
+def test_row_reader_steps_through_28_rows(qtbot):
+    from engine.row_reader import load_row_model, read_rows
+
+    messages = []
+
+    class FakePage:
+        def notify(self, text, level="info"):
+            messages.append((text, level))
+
+    panel = RowReaderPanel(FakePage())
+    qtbot.addWidget(panel)
+    assert panel.read_sample(7)
+    assert panel.player.count == 28
+    panel.player.go_to(27)
+    model, _ = load_row_model()
+    reading = read_rows(model, panel._samples[7])
+    np.testing.assert_allclose(panel.bar_item.opts["height"], reading.probs[27], atol=1e-6)
+    assert f"<b>{reading.prediction}</b>" in panel.verdict.text()
+    # not inside the main window: no drawn digit, a message, the sample stays
+    assert not panel.read_drawn_digit()
+    assert messages and messages[-1][1] == "warning" and panel.reading is not None
+    assert not panel.read_image(np.zeros((8, 8)), "an 8x8 image")
+    assert "28x28" in messages[-1][0]
+
+
+def test_row_reader_takes_the_drawn_digit_from_the_window(qtbot):
+    from gui.app import MainWindow
+    w = MainWindow(start_page="rnn_step")
+    qtbot.addWidget(w)
+    page = w.page("rnn_step")
+    draw = w.page("draw_digit")
+    if not hasattr(draw, "current_input"):
+        pytest.skip("the Draw a digit page has no current_input yet")
+    digit = np.zeros((28, 28), np.float32)
+    digit[4:24, 13:16] = 1.0  # a "1"
+    draw.current_input = lambda: digit
+    page.uses_panel.digit_button.click()
+    assert page.tabs.currentWidget() is page.row_panel
+    np.testing.assert_array_equal(page.row_panel.reading.image, digit)
+    draw.current_input = lambda: None
+    assert not page.row_panel.read_drawn_digit()
+    assert "Nothing is drawn" in page.row_panel.status.text()
+    page.shutdown()
+
+
+def test_char_generation_shows_top5_under_each_character(page, tmp_path, qtbot):
+    panel = page.uses_panel.char_panel
+    panel.length_spin.setValue(30)
+    panel.temperature_slider.setValue(0)  # greedy: each character is its first guess
+    assert panel.generate()
+    g = panel.result
+    assert panel.output.toPlainText() == g.text and panel.guesses.columnCount() == 30
+    for col in range(30):
+        assert panel.guesses.item(0, col).text() in (g.generated[col], "␣", "⏎")
+        first = panel.guesses.item(1, col).text()
+        assert first.endswith(f"{g.top[col][0][1]:.2f}")
+    # a binary file: a clear message, the model is kept
+    bad = tmp_path / "x.bin"
+    bad.write_bytes(bytes(range(256)) * 4)
+    messages = []
+    page.message.connect(lambda text, level: messages.append((text, level)))
+    old = panel.model
+    assert not panel.train_on_file(bad)
+    assert panel.model is old and messages[-1][1] == "error" and "binary" in messages[-1][0]
+    # a real text file trains a fresh model in the worker
+    good = tmp_path / "poem.txt"
+    poem = "row row row your boat gently down the stream. " * 20
+    good.write_text(poem, encoding="utf-8")
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        assert panel.train_on_file(good, max_steps=3)
+    assert panel.model is not old and set(panel.vocab.chars[1:]) == set(poem)
+    assert "poem.txt" in panel.model_label.text()
+
+
+def test_signal_demo_trains_and_draws_prediction_vs_truth(qtbot):
+    class FakePage:
+        def notify(self, text, level="info"):
+            pass
+
+    panel = SignalDemoPanel(FakePage(), ("forecast", "tag"))
+    qtbot.addWidget(panel)
+    panel.steps_spin.setValue(20)
+    panel.hidden_spin.setValue(4)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        assert panel.train()
+    snap = panel.last_snapshot
+    assert snap is not None
+    x, y = panel.pred_curve.getData()
+    assert len(y) == len(panel.task.signal) - 1
+    np.testing.assert_allclose(y, snap["pred"])
+    # the curve is the trained model's own output over the signal
+    with torch.no_grad():
+        out = panel.model(torch.from_numpy(panel.task.signal[:-1])[None, :, None])[0, :, 0]
+    np.testing.assert_allclose(y, out.numpy(), atol=1e-5)
+    assert "mean squared error" in panel.score_label.text()
+    panel.task_combo.setCurrentIndex(1)  # tagging
+    assert panel.task.task == "tag" and panel.pred_curve.getData()[0] is None or \
+        len(panel.pred_curve.getData()[0]) == 0
+
+
+def test_uses_panel_selects_shapes_and_opens_the_gates_page(qtbot):
+    from gui.app import MainWindow
+    w = MainWindow(start_page="rnn_step")
+    qtbot.addWidget(w)
+    page = w.page("rnn_step")
+    uses = page.uses_panel
+    for k, shape in enumerate(("one_to_one", "one_to_many", "many_to_one", "many_to_many")):
+        uses.buttons.button(k).click()
+        assert uses.current() == shape
+    uses.select("many_to_one")
+    uses.gates_button.click()
+    assert w.stack.currentWidget() is w.page("gates")
+    w.close()
