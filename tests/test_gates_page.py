@@ -7,7 +7,9 @@ from engine.rnn import gru_trace, lstm_trace, rnn_trace
 
 @pytest.fixture
 def page(qtbot):
+    from gui.app import app_settings
     from gui.pages.gates import GatesPage
+    app_settings().remove("gates")  # every test starts from the defaults (LSTM, first example)
     p = GatesPage()
     qtbot.addWidget(p)
     p.resize(1400, 900)
@@ -51,10 +53,13 @@ def test_stepping_fills_the_maps_column_by_column(qtbot, page):
     shown = item.image.image  # (units, tokens, 4) RGBA
     assert (shown[:, 3:] == [236, 236, 236, 255]).all()
     assert not (shown[:, :3] == [236, 236, 236, 255]).all()
-    assert "token 2" in page.values_label.text() and "'was'" in page.values_label.text()
+    assert page.values_header.text() == "token 2 'was', unit 0"
+    tr = page.view.trace
+    assert page.value_labels[0].text() == f"{tr.f[0, 0, 2, 0]:+.3f}"
+    assert page.equation_label.text().endswith(f"{tr.c[0, 0, 2, 0]:+.3f}")
     assert len(page.prediction_curve.getData()[1]) == 3
     page.player.step_forward()
-    assert item.filled == 4 and "'good'" in page.values_label.text()
+    assert item.filled == 4 and "'good'" in page.values_header.text()
 
 
 def test_unknown_word_is_shown_as_unk(qtbot, page):
@@ -139,7 +144,7 @@ def test_selecting_a_unit_follows_it_along_the_sentence(qtbot, page):
     tr = page.view.trace
     np.testing.assert_allclose(page.unit_curves["c"].getData()[1], tr.c[0, 0, :, 5], atol=1e-6)
     assert page.heatmaps.maps["h"].unit == 5
-    assert "unit 5" in page.values_label.text()
+    assert "unit 5" in page.values_header.text()
     page.fire_combo.setCurrentText("c")
     assert page.state.fire == "c"
     values = page.view.trace.c[0, 0, :, 5]
@@ -149,3 +154,13 @@ def test_selecting_a_unit_follows_it_along_the_sentence(qtbot, page):
     page.select_sentiment_unit()
     w = page.model()[0].head.weight.detach().numpy()
     assert page.state.unit == int(np.argmax(np.abs(w[1] - w[0])))
+
+
+def test_cell_and_sentence_are_remembered(qtbot, page):
+    from gui.pages.gates import GatesPage
+    page.set_cell("gru")
+    page.set_sentence("the film was never boring")
+    again = GatesPage()
+    qtbot.addWidget(again)
+    assert again.state.cell == "gru" and again.view.tokens[1] == "film"
+    assert list(again.heatmaps.maps) == ["r", "z", "n", "h"]

@@ -55,6 +55,9 @@ MAP_SPECS = {
     "pre_x": ("W_x x_t + b_x", "CET-D1", None),
     "pre_h": ("W_h h_(t-1) + b_h", "CET-D1", None),
 }
+SHORT_NAMES = {"f": "f  forget", "i": "i  input", "o": "o  output", "g": "g  candidate",
+               "c": "c  cell", "h": "h  hidden", "r": "r  reset", "z": "z  update",
+               "n": "n  candidate", "pre_x": "W_x·x + b", "pre_h": "W_h·h₋₁ + b"}
 SHOWN = {"lstm": ("f", "i", "o", "g", "c", "h"), "gru": ("r", "z", "n", "h"),
          "rnn": ("pre_x", "pre_h", "h")}
 COLUMNS = {"lstm": 3, "gru": 2, "rnn": 3}
@@ -107,9 +110,16 @@ class GatesPage(Page):
         self.player.stepChanged.connect(self._show_step)
         self._apply_timer = QTimer(self, singleShot=True, interval=250)
         self._apply_timer.timeout.connect(self.apply_sentence)
+        from gui.app import app_settings
+        self.settings = app_settings()
+        cell = self.settings.value("gates/cell", "lstm", type=str)
+        self.state.cell = cell if cell in SHOWN else "lstm"
+        self.state.sentence = self.settings.value("gates/sentence", PRESETS[0], type=str) or PRESETS[0]
         self._set_cell(self.state.cell)
         self.sentence_edit.setText(self.state.sentence)
         self.apply_sentence()
+        if self.view is None:  # a stored sentence without words: fall back to an example
+            self.set_sentence(PRESETS[0])
 
     # -- widgets ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -149,7 +159,7 @@ class GatesPage(Page):
         self.notice_label = QLabel()
         self.notice_label.setObjectName("noticeLabel")
         self.notice_label.setStyleSheet("color: #b35900;")
-        self.token_strip = ChipStrip()  # the tokens as the model reads them; click one to go there
+        self.token_strip = ChipStrip(lines=1)  # the tokens as the model reads them; click one to go there
         self.token_strip.setFont(big)
         self.token_strip.tokenClicked.connect(self.player.go_to)
         self.player_bar = StepPlayerBar(self.player, step_name="token")
@@ -166,14 +176,38 @@ class GatesPage(Page):
         self.sentiment_unit_button.setToolTip(
             "The unit whose h weighs most in the positive-vs-negative output layer")
         self.sentiment_unit_button.clicked.connect(self.select_sentiment_unit)
-        self.values_label = QLabel()
-        self.values_label.setObjectName("currentValues")
-        self.values_label.setTextFormat(Qt.RichText)
-        self.values_label.setWordWrap(True)
-        self.values_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.values_label.setFont(big)
-        self.values_label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
-        self.values_label.setFixedHeight(11 * self.values_label.fontMetrics().height())
+        # Current token, selected unit: one plain label per quantity, made once (cheap to update).
+        self.values_box = QGroupBox("Current token, selected unit")
+        values_grid = QGridLayout(self.values_box)
+        self.values_header = QLabel()
+        self.values_header.setFont(big)
+        values_grid.addWidget(self.values_header, 0, 0, 1, 2)
+        self.value_names: list[QLabel] = []
+        self.value_labels: list[QLabel] = []
+        mono = QFont(big)
+        mono.setStyleHint(QFont.Monospace)
+        mono.setFamily("monospace")
+        for row in range(6):
+            name, value = QLabel(), QLabel()
+            name.setFont(big)
+            value.setFont(mono)
+            value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            value.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            values_grid.addWidget(name, row + 1, 0)
+            values_grid.addWidget(value, row + 1, 1)
+            self.value_names.append(name)
+            self.value_labels.append(value)
+        self.equation_label = QLabel()
+        self.equation_label.setObjectName("equation")
+        small_mono = QFont(mono)
+        small_mono.setPointSizeF(self.font().pointSizeF())
+        self.equation_label.setFont(small_mono)
+        self.equation_label.setMinimumHeight(3 * self.equation_label.fontMetrics().height() + 4)
+        self.equation_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        values_grid.addWidget(self.equation_label, 7, 0, 1, 2)
+        values_grid.setColumnStretch(1, 1)
+        values_grid.setVerticalSpacing(1)
+        values_grid.setContentsMargins(8, 4, 8, 4)
 
         self.clamp_combo = QComboBox()
         for _gate, _value, text in CLAMPS:
@@ -200,7 +234,7 @@ class GatesPage(Page):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addLayout(unit_row)
-        side_layout.addWidget(self.values_label)
+        side_layout.addWidget(self.values_box)
         side_layout.addWidget(self.clamp_box)
         side_layout.addStretch(1)
         side.setMinimumWidth(250)
@@ -219,7 +253,8 @@ class GatesPage(Page):
         self.prediction_plot.addItem(self.current_point)
 
         self.unit_plot = _curve_plot("unit 0 along the sentence")
-        self.unit_plot.addLegend(offset=(-4, 4), labelTextSize="8pt")
+        legend = self.unit_plot.addLegend(offset=(4, 2), labelTextSize="8pt", colCount=6)
+        legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         self.unit_curves: dict[str, pg.PlotDataItem] = {}
         self.unit_c_original = self.unit_plot.plot(
             pen=pg.mkPen("#d62728", width=1.5, style=Qt.DashLine))
@@ -228,7 +263,7 @@ class GatesPage(Page):
 
         self.fire_combo = QComboBox()
         self.fire_combo.currentIndexChanged.connect(self._on_fire_choice)
-        self.fire_strip = ChipStrip()  # the typed words coloured by the selected unit
+        self.fire_strip = ChipStrip(lines=1)  # the typed words coloured by the selected unit
         self.fire_strip.setFont(big)
         self.fire_strip.tokenClicked.connect(self.player.go_to)
         fire_row = QHBoxLayout()
@@ -288,6 +323,8 @@ class GatesPage(Page):
 
     def _set_cell(self, cell: str) -> None:
         self.state.cell = cell
+        if hasattr(self, "settings"):
+            self.settings.setValue("gates/cell", cell)
         for b in self.cell_buttons.buttons():
             b.setChecked(b.property("cell") == cell)
         model, _vocab, meta = self.model(cell)
@@ -351,6 +388,7 @@ class GatesPage(Page):
             notices.append("Not in the model's vocabulary, read as <unk>: " + ", ".join(unknown_words))
         self.notice_label.setText("  ".join(notices))
         self.state.sentence = text
+        self.settings.setValue("gates/sentence", text)
         first = self.view is None or self.view.tokens != tokens
         shown = [UNK if u else t for t, u in zip(tokens, unknown)]
         trace = sentence_trace(model, ids)
@@ -389,6 +427,7 @@ class GatesPage(Page):
                 m = float(max(np.abs(values).max(), 1e-3))
                 levels = (-m, m)
             item.set_values(values, v.shown, levels)
+            item.setTitle(f"{MAP_SPECS[name][0]}   [{levels[0]:.2g} … {levels[1]:.2g}]")
             item.set_unit(self.state.unit)
         ticks = [[(t, w) for t, w in enumerate(v.shown)]]
         for plot in (self.prediction_plot, self.unit_plot):
@@ -437,26 +476,31 @@ class GatesPage(Page):
     def _update_values(self, t: int) -> None:
         v, u = self.view, self.state.unit
         tr = v.active
-        rows = [f"<b>token {t}</b> '{html.escape(v.shown[t])}', <b>unit {u}</b>"]
-        cells = []
-        for name in SHOWN[self.state.cell]:
-            value = float(tr.gate(name)[0, 0, t, u])
-            cells.append(f"<tr><td>{_label(name)}</td><td align='right'>&nbsp;{value:+.3f}</td></tr>")
-        rows.append("<table>" + "".join(cells) + "</table>")
+        self.values_header.setText(f"token {t} '{v.shown[t]}', unit {u}")
+        names = SHOWN[self.state.cell]
+        for row, (name_label, value_label) in enumerate(zip(self.value_names, self.value_labels)):
+            if row < len(names):
+                name_label.setText(SHORT_NAMES[names[row]])
+                value_label.setText(f"{float(tr.gate(names[row])[0, 0, t, u]):+.3f}")
+            else:
+                name_label.setText("")
+                value_label.setText("")
         if self.state.cell == "lstm":
             c_prev = float(tr.c[0, 0, t - 1, u]) if t else 0.0
             f, i, g = (float(tr.gate(n)[0, 0, t, u]) for n in "fig")
-            rows.append(f"c = f·c<sub>prev</sub> + i·g = {f:.2f}·{c_prev:+.2f} + {i:.2f}·{g:+.2f} "
-                        f"= <b>{f * c_prev + i * g:+.3f}</b>")
+            text = (f"c = f·c₋₁ + i·g\n  = {f:.2f}·({c_prev:+.2f}) + {i:.2f}·({g:+.2f})\n"
+                    f"  = {f * c_prev + i * g:+.3f}")
         elif self.state.cell == "gru":
             h_prev = float(tr.h[0, 0, t - 1, u]) if t else 0.0
             z, n = float(tr.z[0, 0, t, u]), float(tr.n[0, 0, t, u])
-            rows.append(f"h = (1−z)·n + z·h<sub>prev</sub> = {1 - z:.2f}·{n:+.2f} + {z:.2f}·{h_prev:+.2f} "
-                        f"= <b>{(1 - z) * n + z * h_prev:+.3f}</b>")
+            text = (f"h = (1−z)·n + z·h₋₁\n  = {1 - z:.2f}·({n:+.2f}) + {z:.2f}·({h_prev:+.2f})\n"
+                    f"  = {(1 - z) * n + z * h_prev:+.3f}")
         else:
             px, ph = float(tr.pre_x[0, 0, t, u]), float(tr.pre_h[0, 0, t, u])
-            rows.append(f"h = tanh({px:+.2f} {ph:+.2f}) = <b>{float(tr.h[0, 0, t, u]):+.3f}</b>")
-        self.values_label.setText("<br>".join(rows))
+            act = "relu" if getattr(tr, "nonlinearity", "tanh") == "relu" else "tanh"
+            text = (f"h = {act}(W_x·x + b + W_h·h₋₁ + b)\n  = {act}({px:+.2f} {ph:+.2f})\n"
+                    f"  = {float(tr.h[0, 0, t, u]):+.3f}")
+        self.equation_label.setText(text)
 
     def _update_fire(self, t: int) -> None:
         v = self.view
@@ -468,7 +512,8 @@ class GatesPage(Page):
             if k > t:
                 chips.append(Chip("#f4f4f4", "#b0b0b0", tooltip="not reached yet"))
             else:
-                chips.append(Chip(_signed_color(values[k] / scale), "#000000",
+                strong = abs(values[k] / scale) > 0.7
+                chips.append(Chip(_signed_color(values[k] / scale), "#ffffff" if strong else "#000000",
                                   "#e07000" if k == t else None, tooltip=tip))
         self.fire_strip.set_tokens(v.tokens, chips)
 
@@ -563,9 +608,6 @@ class GatesPage(Page):
         self._load_views()
         self._show_step(self.player.index)
 
-    def page_opened(self) -> None:
-        self.sentence_edit.setFocus()
-
 
 def _curve_plot(title: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title, axisItems={"bottom": TokenAxis("bottom")})
@@ -582,7 +624,7 @@ def _label(name: str) -> str:
 
 
 def _signed_color(v: float) -> str:
-    """White at 0, red towards +1, blue towards -1."""
+    """White at 0, red towards +1, blue towards -1 (as #rrggbb, which QColor parses)."""
     v = max(-1.0, min(1.0, float(v)))
     k = int(255 - abs(v) * 180)
-    return f"rgb(255,{k},{k})" if v >= 0 else f"rgb({k},{k},255)"
+    return f"#ff{k:02x}{k:02x}" if v >= 0 else f"#{k:02x}{k:02x}ff"
