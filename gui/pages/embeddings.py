@@ -75,6 +75,7 @@ class EmbeddingScatter(pg.PlotWidget):
 
 class EmbeddingsPage(Page):
     title = "Embeddings"
+    two_d_sentences = 3000      # generated training sentences for the 2-D model
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -261,7 +262,8 @@ class EmbeddingsPage(Page):
     def train_two_d(self) -> bool:
         if self.runner.running:
             return False
-        self.run = TwoDEmbeddingRun(cell=self.cell_combo.currentData())
+        self.run = TwoDEmbeddingRun(cell=self.cell_combo.currentData(),
+                                    n_train=self.two_d_sentences)
         self.scatter.set_words(self.run.words)
         self.two_d_points = TwoDEmbeddingRun.snapshot(self.run.model)["points"]
         self.scatter.set_points(self.two_d_points)
