@@ -33,7 +33,7 @@ from engine.models import (ARCHITECTURE_LABELS, ARCHITECTURES, CheckpointError, 
 from engine.train import TrainConfig, available_devices, device_name, fit, pick_device
 from gui.pages.base import Page
 from gui.widgets.curve_panel import CurvePanel
-from gui.widgets.map_grid import MapGrid
+from gui.widgets.compact_map_grid import CompactMapGrid
 from gui.widgets.matrix_view import MatrixView
 from gui.widgets.prediction_grid import PredictionGrid
 from gui.workers import TrainRunner
@@ -233,7 +233,7 @@ class TrainCnnPage(Page):
         self.batchnorm_check.toggled.connect(self._on_model_changed)
         form.addRow(self.batchnorm_check)
         self.layer_table = LayerTable()
-        self.layer_table.setMinimumHeight(190)
+        self.layer_table.setMinimumHeight(250)
         form.addRow(self.layer_table)
         self.total_label = QLabel()
         form.addRow(self.total_label)
@@ -309,11 +309,11 @@ class TrainCnnPage(Page):
         self.confusion_view.plot.setLabel("bottom", "predicted class")
         for side in ("left", "bottom"):
             self.confusion_view.plot.getAxis(side).enableAutoSIPrefix(False)
-        self.filter_grid = MapGrid(columns=8)
+        self.filter_grid = CompactMapGrid(columns=8)
         self.sample_view = MatrixView(colormap="gray", show_numbers=False)
         self.sample_view.setMinimumSize(90, 90)
         self.sample_view.setMaximumWidth(120)
-        self.map_grid = MapGrid(columns=6, colormap="magma")
+        self.map_grid = CompactMapGrid(columns=6, colormap="magma")
         self.prediction_grid = PredictionGrid(columns=8)
 
         self.confusion_box = self._boxed("Confusion matrix (test set, each epoch)", self.confusion_view)
@@ -504,6 +504,7 @@ class TrainCnnPage(Page):
         k = len(info.classes)
         self.confusion_view.set_matrix(np.zeros((k, k)), levels=(0.0, 1.0),
                                        mask=np.zeros((k, k), bool))
+        self.confusion_view.set_overlay(np.ones((k, k), bool), rgba=(235, 235, 235, 255))  # blank
         self.confusion_box.setTitle("Confusion matrix: appears at the end of epoch 1")
         job = functools.partial(training_job, s, root, model, self._data_cache)
         self.runner.start(job)
@@ -599,6 +600,7 @@ class TrainCnnPage(Page):
         self.confusion_view.plot.getAxis("bottom").setTicks([bottom])
 
     def _show_confusion(self, confusion: np.ndarray, epoch: int, accuracy: float) -> None:
+        self.confusion_view.set_overlay(None)
         self.confusion_view.set_matrix(confusion, levels=(0.0, float(max(confusion.max(), 1))))
         self.confusion_box.setTitle(f"Confusion matrix after epoch {epoch + 1} "
                                     f"(test accuracy {accuracy:.1%}; rows: true, columns: predicted)")
@@ -772,8 +774,8 @@ class TrainCnnPage(Page):
 
 
 def _columns(count: int) -> int:
-    """Grid columns for `count` small maps: one or two rows, never more than 8 across."""
-    return count if count <= 8 else min(8, math.ceil(count / 2))
+    """Grid columns for `count` small maps: two rows (bigger maps), never more than 8 across."""
+    return count if count <= 3 else min(8, math.ceil(count / 2))
 
 
 def first_image_input(meta: dict) -> tuple[int, ...] | None:

@@ -67,9 +67,13 @@ class PredictionGrid(pg.GraphicsLayoutWidget):
             frame = QGraphicsRectItem()
             frame.setZValue(2)
             box.addItem(frame)
+            cell.layout.setContentsMargins(0, 0, 0, 0)
+            cell.layout.setSpacing(0)
             self._images.append(img)
             self._labels.append(label)
             self._frames.append(frame)
+        self.ci.layout.setContentsMargins(2, 2, 2, 2)
+        self.ci.layout.setSpacing(4)
 
     def set_predictions(self, predicted: np.ndarray, probability: np.ndarray) -> None:
         """predicted: (N,) class indices; probability: (N,) the softmax of the predicted class."""
@@ -80,7 +84,9 @@ class PredictionGrid(pg.GraphicsLayoutWidget):
             right = k < len(self._truth) and int(p) == int(self._truth[k])
             color = RIGHT_COLOR if right else WRONG_COLOR
             text = f"{'✓' if right else '✗'} {self._name(p)} {100 * float(prob):.0f}%"
-            self._labels[k].setText(text, size="8pt", color=color, bold=True)
+            # two lines keep long class names ("T-shirt/top") from widening the grid
+            html = f"{'✓' if right else '✗'} {self._name(p)}<br>{100 * float(prob):.0f}%"
+            self._labels[k].setText(html, size="8pt", color=color, bold=True)
             self._labels[k].setToolTip(f"true class: {self._name(self._truth[k])}")
             pen = QPen(QColor(color))
             pen.setWidthF(3)

@@ -1,0 +1,28 @@
+"""`CompactMapGrid`: the shared `MapGrid` with the layout margins taken out, for small panels.
+
+In a panel a few hundred pixels high, MapGrid's default margins and an empty title row per cell
+leave 5x5 filters about 20 pixels tall; here the maps get that space instead.
+"""
+from __future__ import annotations
+
+from gui.widgets.map_grid import MapGrid
+
+
+def compact_layout(grid, cells, labels, has_titles: bool) -> None:
+    """Zero margins and spacing in `grid` (a GraphicsLayoutWidget) and its cell layouts."""
+    grid.ci.layout.setContentsMargins(2, 2, 2, 2)
+    grid.ci.layout.setSpacing(2)
+    for cell in cells:
+        cell.layout.setContentsMargins(0, 0, 0, 0)
+        cell.layout.setSpacing(0)
+    for label in labels:
+        if not has_titles:
+            label.setMaximumHeight(0)
+            label.setVisible(False)
+
+
+class CompactMapGrid(MapGrid):
+    def _rebuild(self, count: int, titles: list[str] | None) -> None:
+        super()._rebuild(count, titles)
+        cells = [label.parentItem() for label in self._labels]
+        compact_layout(self, [c for c in cells if c is not None], self._labels, bool(titles))
