@@ -204,3 +204,30 @@ def test_download_button_fetches_into_the_cache(page, qtbot, tmp_path, monkeypat
     assert "downloaded" in page.message_label.text()
     assert "40 training / 20 test" in page.dataset_status.text()
     assert page.start_button.isEnabled() and not page.download_button.isVisibleTo(page)
+
+
+def test_snapshots_match_torch():
+    """What the page draws: first-layer filters, first-block feature maps, predictions."""
+    from engine.cnn_snapshot import make_snapshot_fn
+    torch.manual_seed(0)
+    lenet = build_model("lenet5").eval()
+    sample, images = torch.rand(1, 1, 28, 28), torch.rand(5, 1, 28, 28)
+    with torch.no_grad():
+        snap = make_snapshot_fn(sample, images)(lenet)
+        conv = lenet.features[0]
+        expected_maps = torch.relu(conv(sample))[0].numpy()
+        probs = torch.softmax(lenet(images), 1)
+    assert np.allclose(snap["filters"], conv.weight[:, 0].detach().numpy())
+    assert np.allclose(snap["maps"], expected_maps, atol=1e-6)
+    assert snap["predicted"].tolist() == probs.argmax(1).tolist()
+    assert np.allclose(snap["probability"], probs.max(1).values.numpy(), atol=1e-6)
+    cifar = build_model("cifarnet", input_shape=(3, 32, 32)).eval()
+    with torch.no_grad():
+        rgb = make_snapshot_fn(torch.rand(1, 3, 32, 32), torch.rand(2, 3, 32, 32))(cifar)
+    assert rgb["filters"].shape == (6, 5, 5, 3)
+    assert rgb["filters"].min() >= 0 and rgb["filters"].max() <= 1
+    mlp = build_model("mlp").eval()
+    with torch.no_grad():
+        flat = make_snapshot_fn(sample, images)(mlp)
+    assert "maps" not in flat and flat["filters"].shape == (16, 28, 28)
+    assert np.allclose(flat["filters"][0], mlp.classifier[1].weight[0].detach().numpy().reshape(28, 28))
