@@ -100,6 +100,34 @@ class PaintableMatrixView(MatrixView):
         super().mouseReleaseEvent(event)
 
 
+class FillingMatrixView(MatrixView):
+    """A MatrixView that shows one map and reveals its cells step by step.
+
+    The image (and colour bar) are set once per map with `set_map`; a step only moves the grey
+    cover over cells not computed yet and blanks or restores the numbers that changed, which
+    keeps an animation step cheap on a 62x62 map. (Candidate for the shared MatrixView.)"""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._full_texts: list[str] = []
+        self._shown = np.zeros(0, bool)   # (H*W,) whether a cell's number is shown now
+
+    def set_map(self, values: np.ndarray, levels: tuple[float, float]) -> None:
+        self.set_matrix(values, levels=levels)
+        self._full_texts = self.cell_texts()
+        self._shown = np.ones(len(self._full_texts), bool)
+
+    def set_filled(self, mask: np.ndarray | None) -> None:
+        """Cells where `mask` is True are done; None shows every cell."""
+        self.set_overlay(None if mask is None else ~mask, rgba=NOT_YET)
+        if not self._texts:
+            return
+        want = np.ones(len(self._texts), bool) if mask is None else np.asarray(mask).ravel()
+        for k in np.flatnonzero(want != self._shown):
+            self._texts[k].setText(self._full_texts[k] if want[k] else "")
+        self._shown = want.copy()
+
+
 def parse_grid(text: str) -> np.ndarray:
     """Numbers typed one row per line (spaces, commas or semicolons between them) -> (H, W).
     ValueError says what is wrong."""
@@ -320,12 +348,12 @@ class Conv2dPanel(QWidget):
         self.input_view = PaintableMatrixView(colormap="gray", number_format="{:.2f}",
                                               max_number_cells=400)
         self.input_view.cellPainted.connect(self._on_cell_painted)
-        self.output_view = MatrixView(colormap="diverging", number_format="{:.2f}",
-                                      max_number_cells=400, colorbar=True)
+        self.output_view = FillingMatrixView(colormap="diverging", number_format="{:.2f}",
+                                             max_number_cells=400, colorbar=True)
         self.output_view.cellClicked.connect(self.jump_to_cell)
         self.products_view = ProductsView()
-        self.activated_view = MatrixView(colormap="diverging", number_format="{:.2f}",
-                                         max_number_cells=144)
+        self.activated_view = FillingMatrixView(colormap="diverging", number_format="{:.2f}",
+                                                max_number_cells=144)
         self.activated_view.cellClicked.connect(self.jump_to_cell)
         self.curve_plot = pg.PlotWidget()
         self.curve_plot.setMenuEnabled(False)
@@ -336,8 +364,13 @@ class Conv2dPanel(QWidget):
         self.curve_plot.setLabel("left", "f(x)")
         self.curve_plot.setMinimumHeight(130)
         self.curve = self.curve_plot.plot(pen=pg.mkPen("#1f5fbf", width=2.5))
-        self.curve_marker = self.curve_plot.plot(pen=None, symbol="o", symbolSize=9,
-                                                 symbolBrush="#ff8c00")
+        # the current cell on the curve: a cross-hair (two lines are cheaper to move per step
+        # than a scatter point)
+        marker_pen = pg.mkPen("#ff8c00", width=1.5, style=Qt.DashLine)
+        self.marker_x = pg.InfiniteLine(angle=90, pen=marker_pen)
+        self.marker_y = pg.InfiniteLine(angle=0, pen=marker_pen)
+        self.curve_plot.addItem(self.marker_x)
+        self.curve_plot.addItem(self.marker_y)
         self.map_grid = MapGrid(columns=3, colormap="diverging")
         self.map_grid.setMinimumHeight(110)
         self.code_panel = CodePanel("PyTorch")
@@ -782,17 +815,16 @@ class Conv2dPanel(QWidget):
             mask = None
         else:
             mask = (np.arange(ho * wo) <= i * wo + j).reshape(ho, wo)  # cells done so far
-        # cells not computed yet: blank text and an opaque grey cover (the low colour of a
-        # diverging map would read as a large negative value)
-        todo = None if mask is None else ~mask
-        self.output_view.set_matrix(trace.output[c], levels=self._levels_out, mask=mask)
-        self.output_view.set_overlay(todo, rgba=NOT_YET)
+        if c != self._shown_filter:  # a new map: set its image once
+            self.output_view.set_map(trace.output[c], self._levels_out)
+            self.activated_view.set_map(self.activated[c], self._levels_act)
+        self.output_view.set_filled(mask)
         self.output_view.set_highlight((i, j, 1, 1))
-        self.activated_view.set_matrix(self.activated[c], levels=self._levels_act, mask=mask)
-        self.activated_view.set_overlay(todo, rgba=NOT_YET)
+        self.activated_view.set_filled(mask)
         self.activated_view.set_highlight((i, j, 1, 1))
         self.products_view.show_step(step, trace.weight[c], self._levels_prod)
-        self.curve_marker.setData([step.value], [float(self.activated[c, i, j])])
+        self.marker_x.setValue(step.value)
+        self.marker_y.setValue(float(self.activated[c, i, j]))
         if c != self._shown_filter:
             self._shown_filter = c
             self.filter_combo.blockSignals(True)

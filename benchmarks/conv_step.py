@@ -1,0 +1,56 @@
+"""One Convolution-page animation step (compute + repaint, offscreen) on a 64x64 input with a
+3x3 kernel: the per-step latency a lecturer sees while it plays. Prints the p95 in ms last."""
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from gui.app import configure_pyqtgraph  # noqa: E402
+from gui.pages.convolution import ConvolutionPage  # noqa: E402
+
+
+def keep_alive() -> None:
+    """PySide6 6.12 on CPython 3.11 drops references to None/True/False on Qt calls; give them
+    the huge refcount CPython 3.12+ gives them, or a long run aborts."""
+    if sys.version_info < (3, 12):
+        import ctypes
+        for obj in (None, True, False):
+            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+
+
+def main() -> None:
+    keep_alive()
+    app = QApplication.instance() or QApplication([])
+    configure_pyqtgraph()
+    page = ConvolutionPage()
+    page.resize(1500, 950)
+    page.show()
+    panel = page.conv2d
+    panel._input = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+    panel.kernel_editor.apply_preset("Sobel x")   # 3x3, recomputes: 62x62 output, 3844 steps
+    panel.reveal_check.setChecked(False)          # the output fills in step by step
+    app.processEvents()
+    views = [panel.input_view, panel.output_view, panel.activated_view, *panel.products_view.views]
+    times, cpu = [], []  # wall-clock and this process's CPU time (the machine is shared)
+    for k in range(1, 800):
+        t0, c0 = time.perf_counter(), time.process_time()
+        panel.player.go_to(k)                     # compute the step and update every view
+        for v in views:                           # and paint them now (not on the next idle)
+            v.viewport().repaint()
+        times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    times, cpu = np.array(times[20:]), np.array(cpu[20:])
+    print(f"steps timed: {len(times)}, load average {os.getloadavg()[0]:.1f}")
+    print(f"median {np.median(times):.2f} ms, p95 {np.percentile(times, 95):.2f} ms")
+    print(f"CPU time: median {np.median(cpu):.2f} ms, p95 {np.percentile(cpu, 95):.2f} ms")
+    print(f"{np.percentile(times, 95):.2f}")
+
+
+if __name__ == "__main__":
+    main()
