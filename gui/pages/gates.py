@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QButtonGroup, QGraphicsItem, QComboBox, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -202,9 +202,18 @@ class GatesPage(Page):
         small_mono = QFont(mono)
         small_mono.setPointSizeF(self.font().pointSizeF())
         self.equation_label.setFont(small_mono)
-        self.equation_label.setMinimumHeight(3 * self.equation_label.fontMetrics().height() + 4)
         self.equation_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         values_grid.addWidget(self.equation_label, 7, 0, 1, 2)
+        # Fixed sizes: a label whose text changes each step then never asks for a new layout.
+        line = self.values_header.fontMetrics().height()
+        self.values_header.setFixedSize(300, line + 4)
+        for label in self.value_labels:
+            label.setFixedSize(label.fontMetrics().horizontalAdvance("+00.000") + 8, line + 2)
+        for label in self.value_names:
+            label.setFixedSize(label.fontMetrics().horizontalAdvance("n  candidate ") + 8, line + 2)
+        eq = self.equation_label.fontMetrics()
+        self.equation_label.setFixedSize(eq.horizontalAdvance("  = 0.00·(+0.00) + 0.00·(+0.00)  "),
+                                         3 * eq.height() + 4)
         values_grid.setColumnStretch(1, 1)
         values_grid.setVerticalSpacing(1)
         values_grid.setContentsMargins(8, 4, 8, 4)
@@ -242,7 +251,8 @@ class GatesPage(Page):
 
         # Bottom: prediction curve, the unit along the sentence, the coloured text.
         self.prediction_plot = _curve_plot("P(positive) after each token")
-        self.prediction_plot.setYRange(0, 1, padding=0.05)
+        self.prediction_plot.setYRange(0, 1.15, padding=0.02)  # room for the value above the point
+        self.prediction_plot.getAxis("left").setTicks([[(v / 5, f"{v / 5:.1f}") for v in range(6)]])
         self.prediction_plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen("#999", style=Qt.DashLine)))
         self.original_curve = self.prediction_plot.plot(
             pen=pg.mkPen("#999999", width=2, style=Qt.DashLine), name="without clamp")
@@ -251,13 +261,20 @@ class GatesPage(Page):
             name="P(positive)")
         self.current_point = pg.ScatterPlotItem(size=14, brush=pg.mkBrush("#ff8c00"), pen=pg.mkPen("k"))
         self.prediction_plot.addItem(self.current_point)
+        self.current_text = pg.TextItem(color="#b35900", anchor=(0.5, 1.3))
+        big_bold = QFont(big)
+        big_bold.setBold(True)
+        self.current_text.setFont(big_bold)
+        self.prediction_plot.addItem(self.current_text)
 
         self.unit_plot = _curve_plot("unit 0 along the sentence")
         legend = self.unit_plot.addLegend(offset=(4, 2), labelTextSize="8pt", colCount=6)
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.unit_curves: dict[str, pg.PlotDataItem] = {}
         self.unit_c_original = self.unit_plot.plot(
             pen=pg.mkPen("#d62728", width=1.5, style=Qt.DashLine))
+        self.unit_c_original.curve.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.unit_line = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#ff8c00", width=2))
         self.unit_plot.addItem(self.unit_line)
 
@@ -347,8 +364,10 @@ class GatesPage(Page):
         if legend is not None:
             legend.clear()
         for name in SHOWN[cell]:
-            self.unit_curves[name] = self.unit_plot.plot(
-                pen=pg.mkPen(CURVE_COLORS[name], width=2), name=name)
+            curve = self.unit_plot.plot(pen=pg.mkPen(CURVE_COLORS[name], width=2), name=name)
+            # Static while stepping (only the orange line moves): paint from a cached pixmap.
+            curve.curve.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            self.unit_curves[name] = curve
         self.fire_combo.blockSignals(True)
         self.fire_combo.clear()
         self.fire_combo.addItems(list(SHOWN[cell]))
@@ -451,7 +470,9 @@ class GatesPage(Page):
         else:
             self.original_curve.setData([], [])
         self.current_point.setData([t], [float(probs[t])])
-        self.prediction_plot.setTitle(f"P(positive) after '{html.escape(v.shown[t])}': {probs[t]:.2f}")
+        # A text item by the point, not the title: a new title re-lays out (and repaints) the plot.
+        self.current_text.setText(f"{probs[t]:.2f}")
+        self.current_text.setPos(t, float(probs[t]))
         self.unit_line.setValue(t)
         self._update_chips(t)
         self._update_values(t)
@@ -616,6 +637,8 @@ def _curve_plot(title: str) -> pg.PlotWidget:
     plot.hideButtons()
     plot.showGrid(x=False, y=True, alpha=0.25)
     plot.setMinimumHeight(150)
+    for axis in ("left", "bottom"):  # axes and grid change once per sentence: cache them
+        plot.getAxis(axis).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
     return plot
 
 

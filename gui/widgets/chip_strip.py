@@ -47,11 +47,18 @@ class ChipStrip(QWidget):
 
     def set_tokens(self, words: list[str], chips: list[Chip]) -> None:
         """New words (relayout) and/or new chip styles (repaint only)."""
-        if list(words) != self.words:
+        chips = list(chips)
+        if list(words) != self.words or len(chips) != len(self.chips):
             self.words = list(words)
             self._layout()
-        self.chips = list(chips)
-        self.update()
+            self.chips = chips
+            self.update()
+            return
+        # A step restyles one or two chips: repaint just those.
+        changed = [r for r, old, new in zip(self._rects, self.chips, chips) if old != new]
+        self.chips = chips
+        for rect in changed:
+            self.update(rect.toAlignedRect().adjusted(-2, -2, 2, 2))
 
     def _layout(self) -> None:
         fm = QFontMetrics(self.font())
@@ -80,10 +87,13 @@ class ChipStrip(QWidget):
         f.setItalic(italic)
         return f
 
-    def paintEvent(self, _event) -> None:
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
+        dirty = QRectF(event.rect())
         for word, rect, chip in zip(self.words, self._rects, self.chips):
+            if not rect.intersects(dirty):
+                continue
             p.setPen(QPen(QColor(chip.outline), 2.5) if chip.outline else Qt.NoPen)
             p.setBrush(QColor(chip.background))
             p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)

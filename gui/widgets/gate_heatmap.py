@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 BLANK = np.array([236, 236, 236, 255], np.uint8)  # not yet computed
 
@@ -47,6 +47,9 @@ class GateHeatmap(pg.PlotItem):
         self.getAxis("left").setLabel("unit")
         self.getAxis("left").setWidth(34)
         self.getAxis("bottom").setHeight(22)
+        for axis in ("left", "bottom"):  # axes change once per sentence: paint them from a pixmap
+            self.getAxis(axis).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.titleLabel.item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.addItem(self.image)
         self.lut = pg.colormap.get(colormap).getLookupTable(nPts=256, alpha=True)  # (256, 4) uint8
