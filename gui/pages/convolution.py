@@ -64,10 +64,18 @@ class PaintableMatrixView(MatrixView):
         self._erase = False
         self._last: tuple[int, int] | None = None
 
+    def set_rgb(self, rgb: np.ndarray) -> None:
+        # MatrixView.set_rgb keeps the numbers of an earlier grey grid of the same shape; a
+        # colour image has no single number per cell, so drop them (and rebuild on set_matrix).
+        super().set_rgb(rgb)
+        self._clear_texts()
+        self._shape = None
+
     def _cell_at(self, pos) -> tuple[int, int] | None:
         p = self.image.mapFromScene(self.mapToScene(pos))
         r, c = int(np.floor(p.y())), int(np.floor(p.x()))
-        if self._shape and 0 <= r < self._shape[0] and 0 <= c < self._shape[1]:
+        shape = self.image.image.shape[:2] if self.image.image is not None else None
+        if shape and 0 <= r < shape[0] and 0 <= c < shape[1]:
             return r, c
         return None
 
