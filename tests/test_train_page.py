@@ -231,3 +231,16 @@ def test_snapshots_match_torch():
         flat = make_snapshot_fn(sample, images)(mlp)
     assert "maps" not in flat and flat["filters"].shape == (16, 28, 28)
     assert np.allclose(flat["filters"][0], mlp.classifier[1].weight[0].detach().numpy().reshape(28, 28))
+
+
+def test_files_damaged_after_they_were_found(page, qtbot, fake_mnist):
+    images = fake_mnist / "train-images-idx3-ubyte.gz"
+    whole = images.read_bytes()
+    images.write_bytes(b"broken")          # header unreadable: refused before any thread starts
+    page.start_button.click()
+    assert not page.runner.running and "is damaged" in page.message_label.text()
+    images.write_bytes(whole[:300])        # header fine, body cut short: found while loading
+    result = run_to_end(qtbot, page)
+    assert result.status == "data_error"
+    assert "train-images-idx3-ubyte.gz is damaged" in page.message_label.text()
+    assert page.start_button.isEnabled() and page.trained_model() is None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QSettings, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
     QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
@@ -30,7 +30,9 @@ from engine.cnn_snapshot import first_layer_filters, make_snapshot_fn
 from engine.data import DATASETS, DatasetError, DatasetInfo
 from engine.models import (ARCHITECTURE_LABELS, ARCHITECTURES, CheckpointError, build_model,
                            layer_table, load_checkpoint, parameter_count, save_checkpoint)
-from engine.train import TrainConfig, available_devices, device_name, fit, pick_device
+from engine.train import (TrainConfig, TrainEvent, TrainResult, available_devices, device_name, fit,
+                          pick_device)
+from gui.app import app_settings
 from gui.pages.base import Page
 from gui.widgets.curve_panel import CurvePanel
 from gui.widgets.compact_map_grid import CompactMapGrid
@@ -39,6 +41,8 @@ from gui.widgets.prediction_grid import PredictionGrid
 from gui.workers import TrainRunner
 
 N_PREDICTIONS = 16
+SNAPSHOT_INTERVAL_S = 0.25   # newest filters/maps/predictions at most 4 times a second
+RENDER_INTERVAL_MS = 80      # the views redraw at most ~12 times a second
 CNN_ARCHS = ["lenet5", "cifarnet", "tinyvgg", "mlp"]
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -74,8 +78,11 @@ def training_job(settings: TrainCnnSettings, root: str | None, model: torch.nn.M
     key = (settings.dataset, root, settings.train_size, settings.test_size, settings.seed)
     if key not in cache:
         cache.clear()  # keep one dataset in memory at a time
-        cache[key] = datasets.load_dataset(settings.dataset, root, settings.train_size or None,
-                                           settings.test_size or None, settings.seed)
+        try:
+            cache[key] = datasets.load_dataset(settings.dataset, root, settings.train_size or None,
+                                               settings.test_size or None, settings.seed)
+        except DatasetError as exc:  # e.g. files deleted or damaged since they were found
+            return TrainResult("data_error", str(exc))
     loaded = cache[key]
     test_x, test_y = loaded.test.tensors
     pick = torch.randperm(len(test_x), generator=torch.Generator().manual_seed(settings.seed))
@@ -84,19 +91,34 @@ def training_job(settings: TrainCnnSettings, root: str | None, model: torch.nn.M
     samples = {"sample": sample[0].numpy().copy(), "images": test_x[pick].numpy().copy(),
                "truth": test_y[pick].numpy().copy(), "info": loaded.info}
     snapshot = make_snapshot_fn(sample, test_x[pick])
-    first = [True]
+    state = {"first": True, "last": 0.0}
 
     def snapshot_fn(m):
+        # at most every SNAPSHOT_INTERVAL_S: the view stays lively without stealing the trainer's time
+        now = time.perf_counter()
+        if not state["first"] and now - state["last"] < SNAPSHOT_INTERVAL_S:
+            return None
+        state["last"] = now
         out = snapshot(m)
-        if first[0]:  # the fixed images travel once, with the first snapshot
+        if state["first"]:  # the fixed images travel once, with the first snapshot
             out.update(samples)
-            first[0] = False
+            state["first"] = False
         return out
 
     config = settings.config()
     steps_per_epoch = math.ceil(len(loaded.train) / config.batch_size)
-    config.snapshot_every = max(5, min(25, steps_per_epoch // 20))
-    return fit(config, model, loaded.train, loaded.test, on_step, control, snapshot_fn=snapshot_fn)
+    config.snapshot_every = max(1, min(10, steps_per_epoch // 20))
+    result = fit(config, model, loaded.train, loaded.test, on_step, control, snapshot_fn=snapshot_fn)
+    if result.status in ("finished", "stopped") and result.steps:
+        # the state the run ended in, whatever the throttle skipped (the model is on the CPU now)
+        with torch.no_grad():
+            was_training = model.training
+            model.eval()
+            final = snapshot(model)
+            model.train(was_training)
+        on_step(TrainEvent("final", max(result.epochs_done - 1, 0), result.steps, result.steps,
+                           math.nan, math.nan, 0.0, result.elapsed_s, final))
+    return result
 
 
 class DatasetDownloader(QObject):
@@ -157,8 +179,7 @@ class TrainCnnPage(Page):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.settings = TrainCnnSettings()
-        self.qsettings = QSettings(QSettings.IniFormat, QSettings.UserScope, "StridesGates",
-                                   "StridesGates")
+        self.qsettings = app_settings()
         self.runner = TrainRunner(self)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
@@ -172,6 +193,9 @@ class TrainCnnPage(Page):
         self._steps_per_epoch = 1
         self._rate = deque(maxlen=60)          # (time, step) for the ETA
         self._last_result = None
+        self._pending: list = []               # events received, not yet drawn
+        self._render_timer = QTimer(self, singleShot=True, interval=RENDER_INTERVAL_MS,
+                                    timeout=self._render_pending)
         self._download_thread: QThread | None = None
         self._downloader: DatasetDownloader | None = None
         self._build()
@@ -494,10 +518,12 @@ class TrainCnnPage(Page):
         used = min(s.train_size, available_n) if s.train_size else available_n
         self._steps_per_epoch = math.ceil(used / s.batch_size)
         self.curves.clear_curves()
+        self._pending = []
         self._rate.clear()
         self._predictions_ready = False
         self.progress_bar.setValue(0)
-        self.eta_label.setText("Loading data…")
+        self.eta_label.setText(f"Drawing {s.train_size or info.n_train:,} digits…"
+                               if s.dataset == "generated" else "Loading data…")
         self.message_label.setText("")
         self.message_label.setStyleSheet("")
         self._set_confusion_ticks()
@@ -534,17 +560,29 @@ class TrainCnnPage(Page):
     # -- progress from the worker --------------------------------------------------------------
     @Slot(object)
     def _on_progress(self, events) -> None:
+        """Collect events; the views redraw from them at most every RENDER_INTERVAL_MS, so
+        painting never takes more of the two cores (and the GIL) than the picture needs."""
+        self._pending.extend(events)
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def _render_pending(self) -> None:
+        events, self._pending = self._pending, []
         if not events:
             return
         self.curves.add_events(events, self._steps_per_epoch)
-        last = events[-1]
-        snapshot = next((e.snapshot for e in reversed(events) if e.snapshot is not None), None)
-        if snapshot is not None:
-            self._show_snapshot(snapshot)
+        snapshots = [e.snapshot for e in events if e.snapshot is not None]
+        first = next((snap for snap in snapshots if "info" in snap), None)
+        if first is not None:
+            self._show_samples(first)
+        if snapshots:
+            self._show_snapshot(snapshots[-1])
         for e in events:
             if e.kind == "epoch" and e.confusion is not None:
                 self._show_confusion(e.confusion, e.epoch, e.test_accuracy)
-        self._show_progress(last)
+        steps = [e for e in events if e.kind in ("step", "epoch")]
+        if steps:
+            self._show_progress(steps[-1])
 
     def _show_progress(self, event) -> None:
         total = max(event.total_steps, 1)
@@ -561,25 +599,30 @@ class TrainCnnPage(Page):
             self.eta_label.setText(f"epoch {event.epoch + 1} · step {event.step}/{total} · "
                                    f"{event.samples_per_s:,.0f} img/s{eta}")
 
+    def _show_samples(self, snap: dict) -> None:
+        """The first snapshot of a run carries the fixed images and the dataset's info."""
+        info = snap["info"]
+        self._classes = info.classes
+        if self._training_meta is not None:
+            self._training_meta.update(info.meta(), source=info.source)
+        sample = snap["sample"]
+        if sample.shape[0] == 3:
+            self.sample_view.set_rgb(sample.transpose(1, 2, 0))
+        else:
+            self.sample_view.set_matrix(sample[0], levels=(0.0, 1.0))
+        self.prediction_grid.set_samples(snap["images"], snap["truth"], info.classes)
+
     def _show_snapshot(self, snap: dict) -> None:
-        if "info" in snap:  # first snapshot of a run: the fixed images
-            info = snap["info"]
-            self._classes = info.classes
-            if self._training_meta is not None:
-                self._training_meta.update(info.meta(), source=info.source)
-            sample = snap["sample"]
-            if sample.shape[0] == 3:
-                self.sample_view.set_rgb(sample.transpose(1, 2, 0))
-            else:
-                self.sample_view.set_matrix(sample[0], levels=(0.0, 1.0))
-            self.prediction_grid.set_samples(snap["images"], snap["truth"], info.classes)
         self._show_filters(snap["filters"])
         if "maps" in snap:
             maps = snap["maps"][:16]
             self.map_grid.columns = _columns(len(maps))
             self.map_grid.set_maps(maps, levels="shared")
             self.maps_box.setTitle("Feature maps of one test image (first conv block, after ReLU)")
+            self.filters_box.setTitle("First-layer filters")
         else:
+            self.filters_box.setTitle(f"First-layer weights of {len(snap['filters'])} hidden "
+                                      "units, as images (an MLP's 'filters')")
             self.map_grid.set_maps(np.zeros((0, 1, 1), np.float32))
             self.maps_box.setTitle("Feature maps: an MLP has none (no convolution)")
         self.prediction_grid.set_predictions(snap["predicted"], snap["probability"])
@@ -607,6 +650,8 @@ class TrainCnnPage(Page):
 
     @Slot(object)
     def _on_finished(self, result) -> None:
+        self._render_timer.stop()
+        self._render_pending()  # every event arrived before `finished`: draw the last of them
         self._last_result = result
         level = {"finished": "info", "stopped": "info"}.get(result.status, "error")
         if result.status in ("finished", "stopped") and self._training_model is not None:

@@ -27,6 +27,8 @@ class CurvePanel(pg.GraphicsLayoutWidget):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
             plot.getAxis("bottom").enableAutoSIPrefix(False)  # epochs, never "x0.001"
+            plot.setClipToView(True)                           # long runs: draw what is visible
+            plot.setDownsampling(auto=True, mode="peak")       # ... at most ~one point per pixel
         # loss falls towards the bottom right, accuracy rises to the top right: keep legends clear
         self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
         self.acc_plot.addLegend(offset=(-5, -30), labelTextSize="8pt")
