@@ -15,17 +15,7 @@ from gui.app import configure_pyqtgraph  # noqa: E402
 from gui.pages.convolution import ConvolutionPage  # noqa: E402
 
 
-def keep_alive() -> None:
-    """PySide6 6.12 on CPython 3.11 drops references to None/True/False on Qt calls; give them
-    the huge refcount CPython 3.12+ gives them, or a long run aborts."""
-    if sys.version_info < (3, 12):
-        import ctypes
-        for obj in (None, True, False):
-            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-
-
 def main() -> None:
-    keep_alive()
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
     page = ConvolutionPage()

@@ -1,6 +1,4 @@
 """The Convolution page through its controls: what the views, formula and code show."""
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -9,14 +7,6 @@ import torch.nn.functional as F
 from engine.images import WORKED_EXAMPLE, WORKED_KERNEL
 from gui.pages.convolution import ConvolutionPage, parse_grid
 from gui.widgets.kernel_editor import KernelEditor
-
-if sys.version_info < (3, 12):
-    # PySide6 6.12 on CPython 3.11 drops a reference to None (and True/False) on Qt calls;
-    # these tests make thousands, so give them the huge refcount CPython 3.12 gives them
-    # (immortal). (Belongs in gui/__init__.py for the whole app; see the report to the lead.)
-    import ctypes
-    for _obj in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(_obj)).value += 1 << 40
 
 
 @pytest.fixture
