@@ -66,12 +66,16 @@ class TwoDEmbeddingRun:
     n_train: int = 3000         # generated training sentences
     n_test: int = 500           # generated test sentences (another seed)
     seed: int = 0               # seeds the weights and the corpus
+    init_scale: float = 0.3     # shrinks nn.Embedding's N(0, 1) start, so the learned layout
+                                # is not buried under the random one
 
     def __post_init__(self):
         self.vocab: Vocab = sentiment_vocab()
         torch.manual_seed(self.seed)
         self.model = SentimentRNN(len(self.vocab), embed_dim=2, hidden_size=self.hidden_size,
                                   cell=self.cell)
+        with torch.no_grad():
+            self.model.embedding.weight.mul_(self.init_scale)
         self.train, self.test = generated_sentiment_data(self.n_train, self.n_test, self.vocab,
                                                          seed=self.seed)
 

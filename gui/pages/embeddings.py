@@ -44,6 +44,7 @@ class EmbeddingScatter(pg.PlotWidget):
         self.setLabel("bottom", "embedding dim 0")
         self.setLabel("left", "embedding dim 1")
         self.showGrid(x=True, y=True, alpha=0.2)
+        self.getViewBox().setDefaultPadding(0.1)  # room for the labels of the outermost words
         self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=0.5))
         self.addItem(self.points)
         legend = self.addLegend(offset=(8, 8))
@@ -110,7 +111,7 @@ class EmbeddingsPage(Page):
         self.cell_combo = QComboBox()
         for key, label in (("lstm", "LSTM"), ("gru", "GRU"), ("rnn", "RNN")):
             self.cell_combo.addItem(label, key)
-        self.epochs_spin = QSpinBox(minimum=1, maximum=50, value=6)
+        self.epochs_spin = QSpinBox(minimum=1, maximum=50, value=5)
         self.train_button = QPushButton("Train a 2-D model")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
@@ -268,7 +269,7 @@ class EmbeddingsPage(Page):
         self.two_d_points = TwoDEmbeddingRun.snapshot(self.run.model)["points"]
         self.scatter.set_points(self.two_d_points)
         self.scatter.enableAutoRange()
-        cfg = TrainConfig(lr=1e-2, batch_size=64, epochs=self.epochs_spin.value(), snapshot_every=4,
+        cfg = TrainConfig(lr=3e-2, batch_size=64, epochs=self.epochs_spin.value(), snapshot_every=4,
                           seed=0, device="cpu")
         train, test = self.run.datasets()
         self.runner.start(functools.partial(fit, cfg, self.run.model, train, test,
@@ -283,6 +284,7 @@ class EmbeddingsPage(Page):
             if self.model_combo.currentData() == TWO_D:
                 self.table_view.set_matrix(self.two_d_points)
                 self.table = self.two_d_points
+                self.select_word(self.word_combo.currentText())  # neighbours move too
         last = events[-1]
         epochs = [e for e in events if e.kind == "epoch"]
         text = f"step {last.step} / {last.total_steps}, loss {last.loss:.3f}"

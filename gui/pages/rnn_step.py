@@ -222,7 +222,9 @@ class StepThroughPanel(QWidget):
         self.h_strip.setToolTip("Click a unit to write out its equation")
         self.w_x_view = MatrixView(colormap="diverging", number_format="{:+.2f}")
         self.w_h_view = MatrixView(colormap="diverging", number_format="{:+.2f}")
-        self.history_view = MatrixView(colormap="diverging", number_format="{:+.2f}")
+        # numbers only while few: each cell's text costs a repaint at every step
+        self.history_view = MatrixView(colormap="diverging", number_format="{:+.2f}",
+                                       max_number_cells=64)
         self.history_view.setToolTip("Every hidden unit (rows) after every token (columns)")
 
         vectors = QGridLayout()

@@ -53,12 +53,16 @@ class CharGenerationPanel(QWidget):
         self.model_label.setStyleSheet("color:#555")
         self.output = QPlainTextEdit(readOnly=True)
         self.output.setStyleSheet("font-size:14pt")
-        self.output.setMaximumHeight(150)
+        self.output.setMinimumHeight(90)
         self.guesses = QTableWidget(6, 0)
         self.guesses.setVerticalHeaderLabels(["generated", "guess 1", "guess 2", "guess 3",
                                               "guess 4", "guess 5"])
         self.guesses.horizontalHeader().setDefaultSectionSize(62)
         self.guesses.setEditTriggers(QTableWidget.NoEditTriggers)
+        # six rows, a header and a scroll bar: no empty space under the table
+        self.guesses.setFixedHeight(6 * 27 + 50)
+        for r in range(6):
+            self.guesses.setRowHeight(r, 27)
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Prompt"))
@@ -81,13 +85,13 @@ class CharGenerationPanel(QWidget):
         layout.addLayout(train_row)
         layout.addWidget(self.model_label)
         layout.addWidget(QLabel("<b>Generated text</b> (after the prompt)"))
-        layout.addWidget(self.output)
+        layout.addWidget(self.output, 1)
         guesses_title = QLabel("<b>Under each generated character, the model's five best guesses "
                                "for it</b> (probabilities at this temperature; the first "
                                f"{SHOWN_COLUMNS} characters)")
         guesses_title.setWordWrap(True)
         layout.addWidget(guesses_title)
-        layout.addWidget(self.guesses, 1)
+        layout.addWidget(self.guesses)
 
         self.temperature_slider.valueChanged.connect(self._on_temperature)
         self.generate_button.clicked.connect(self.generate)
