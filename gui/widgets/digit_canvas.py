@@ -79,6 +79,24 @@ class DigitCanvas(QWidget):
         self._redraw()
         self._emit_changed()
 
+    def draw_stroke(self, points, pressure: float = 1.0) -> None:
+        """Draw one stroke through `points` [(x, y), ...] in canvas (280x280) coordinates, through
+        the same path as the mouse (for demos, tests and benchmarks)."""
+        points = list(points)
+        if not points:
+            return
+        self._current = [(float(points[0][0]), float(points[0][1]), pressure)]
+        self._paint_on_buffer(self._current[0], self._current[0])
+        self._changed_while_drawing()
+        for x, y in points[1:]:
+            self._extend_buffer_point((float(x), float(y), pressure))
+        self._end()
+
+    def _extend_buffer_point(self, point) -> None:
+        self._paint_on_buffer(self._current[-1], point)
+        self._current.append(point)
+        self._changed_while_drawing()
+
     def set_pen_width(self, width: float) -> None:
         self.pen_width = float(width)
 
@@ -114,8 +132,8 @@ class DigitCanvas(QWidget):
             painter.drawLine(QPointF(a[0], a[1]), QPointF(b[0], b[1]))
 
     def _paint_stroke(self, painter: QPainter, stroke) -> None:
-        if len(stroke) == 1:
-            self._paint_segment(painter, stroke[0], stroke[0])
+        # the same dot-then-segments sequence as live drawing, so a redraw matches pixel for pixel
+        self._paint_segment(painter, stroke[0], stroke[0])
         for a, b in zip(stroke, stroke[1:]):
             self._paint_segment(painter, a, b)
 
@@ -140,10 +158,7 @@ class DigitCanvas(QWidget):
         if self._current is None:
             return
         x, y = self._to_buffer(pos)
-        point = (x, y, pressure)
-        self._paint_on_buffer(self._current[-1], point)
-        self._current.append(point)
-        self._changed_while_drawing()
+        self._extend_buffer_point((x, y, pressure))
 
     def _end(self) -> None:
         if self._current is None:

@@ -1,0 +1,188 @@
+"""Generated digits, MNIST-style preprocessing, CNN inspection and the shipped digit model."""
+import numpy as np
+import pytest
+import torch
+
+from engine.data.synth_digits import make_synth_digits
+from engine.digits import centre_of_mass, preprocess, preprocess_stages, read_mnist_idx
+from engine.inspect import analyse, feature_maps, grad_cam, saliency
+from engine.models import LeNet5, TinyVGG, MLP, load_pretrained
+
+
+def _bar_drawing(h=300, w=200, r0=40, r1=240, c0=90, c1=130):
+    img = np.zeros((h, w), np.float32)
+    img[r0:r1, c0:c1] = 1.0
+    return img
+
+
+def _com(img):
+    return np.array(centre_of_mass(np.asarray(img)))
+
+
+# --- generated digits -----------------------------------------------------------------------
+
+def test_synth_digits_shapes_ranges_and_classes():
+    x, y = make_synth_digits(200, seed=3)
+    assert x.shape == (200, 1, 28, 28) and x.dtype == np.float32
+    assert y.shape == (200,) and y.dtype == np.int64
+    assert x.min() >= 0 and x.max() <= 1 and x.max() == pytest.approx(1.0)
+    assert np.array_equal(np.bincount(y, minlength=10), np.full(10, 20))
+    # every digit has ink, inside the 28x28 field with an empty border like MNIST
+    assert (x.sum((1, 2, 3)) > 20).all()
+    assert x[:, 0, 0, :].max() == 0 and x[:, 0, :, 0].max() == 0
+
+
+def test_synth_digits_are_centred_like_mnist():
+    x, _ = make_synth_digits(300, seed=1)
+    coms = np.array([_com(im[0]) for im in x])
+    assert np.allclose(coms.mean(0), 14.0, atol=0.15)
+    assert np.abs(coms - 14.0).max() <= 1.0 + 0.05     # the default random shift is +-1 pixel
+    # the ink's bounding box (pen included) is at most 20 pixels on its longer side, as in MNIST
+    for im in x[:50, 0]:
+        rows, cols = np.flatnonzero(im.max(1) > 0.5), np.flatnonzero(im.max(0) > 0.5)
+        assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= 21
+
+
+def test_synth_digits_deterministic_by_seed():
+    a, ya = make_synth_digits(50, seed=7)
+    b, yb = make_synth_digits(50, seed=7)
+    c, _ = make_synth_digits(50, seed=8)
+    assert np.array_equal(a, b) and np.array_equal(ya, yb)
+    assert not np.array_equal(a, c)
+
+
+# --- preprocessing ----------------------------------------------------------------------------
+
+def test_preprocess_bar_keeps_aspect_and_centres_mass():
+    stages = preprocess_stages(_bar_drawing())       # a 200 x 40 bar: 5:1
+    assert not stages.empty
+    assert stages.bbox == (40, 90, 240, 130)
+    assert stages.cropped.shape == (200, 40)
+    assert stages.scaled.shape == (20, 20) and stages.centred.shape == (28, 28)
+    assert stages.scale == pytest.approx(0.1)
+    rows = np.flatnonzero(stages.scaled.max(1) > 0.5)
+    cols = np.flatnonzero(stages.scaled.max(0) > 0.5)
+    assert rows[-1] - rows[0] + 1 == 20 and cols[-1] - cols[0] + 1 == 4   # 20 x 4: aspect kept
+    assert np.allclose(_com(stages.centred), 14.0, atol=0.5)
+    x = preprocess(_bar_drawing())
+    assert isinstance(x, torch.Tensor) and x.shape == (1, 28, 28) and x.dtype == torch.float32
+    assert np.allclose(x[0].numpy(), stages.centred)
+    assert stages.centred.sum() == pytest.approx(stages.scaled.sum(), rel=1e-5)  # nothing cut off
+
+
+def test_preprocess_lopsided_drawing_centres_mass_not_box():
+    # an L shape: heavy at the bottom, so its centre of mass is not the box centre
+    img = np.zeros((120, 120), np.float32)
+    img[10:110, 20:30] = 1
+    img[100:110, 20:100] = 1
+    stages = preprocess_stages(img)
+    com = _com(stages.centred)
+    assert np.allclose(com, 14.0, atol=0.5)
+    rows = np.flatnonzero(stages.centred.max(1) > 0.3)
+    assert (rows[0] + rows[-1]) / 2 < 14.0 - 1   # the box itself sits off-centre (mass at the foot)
+
+
+def test_preprocess_is_translation_and_scale_invariant():
+    small = np.zeros((100, 100), np.float32)
+    small[20:50, 30:45] = 1
+    small[45:50, 30:60] = 1
+    big = np.zeros((400, 300), np.float32)
+    big[200:320, 100:160] = 1
+    big[300:320, 100:220] = 1
+    a, b = preprocess(small)[0].numpy(), preprocess(big)[0].numpy()
+    assert np.abs(a - b).max() < 0.15
+
+
+def test_preprocess_empty_drawing():
+    stages = preprocess_stages(np.zeros((280, 280), np.float32))
+    assert stages.empty and stages.bbox is None
+    assert stages.centred.shape == (28, 28) and stages.centred.max() == 0
+    x = preprocess(np.zeros((50, 60)))
+    assert x.shape == (1, 28, 28) and float(x.abs().sum()) == 0
+
+
+def test_preprocess_rejects_non_2d():
+    with pytest.raises(ValueError):
+        preprocess(np.zeros((3, 28, 28)))
+
+
+def test_read_mnist_idx_rejects_garbage(tmp_path):
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(b"not an idx file at all")
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(b"nope")
+    with pytest.raises(ValueError):
+        read_mnist_idx(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        read_mnist_idx(tmp_path / "missing")
+
+
+# --- inspection -------------------------------------------------------------------------------
+
+@pytest.fixture
+def lenet():
+    torch.manual_seed(0)
+    return LeNet5(batchnorm=True).eval()
+
+
+def test_feature_maps_shapes_and_values(lenet):
+    x = preprocess(_bar_drawing())
+    maps = feature_maps(lenet, x)
+    assert [name for name, _ in maps] == ["conv1", "conv2"]
+    assert maps[0][1].shape == (6, 28, 28) and maps[1][1].shape == (16, 10, 10)
+    assert all(m.min() >= 0 for _, m in maps)                        # after ReLU
+    expected = lenet.features[:3](x[None])[0].detach().numpy()          # conv, BN, ReLU
+    assert np.allclose(maps[0][1], expected, atol=1e-6)
+    tiny = TinyVGG(hidden=4).eval()
+    assert [m.shape for _, m in feature_maps(tiny, x)] == [(4, 28, 28), (4, 28, 28), (4, 14, 14),
+                                                          (4, 14, 14)]
+    assert feature_maps(MLP(), x) == []
+
+
+def test_saliency_is_input_gradient_magnitude(lenet):
+    x = preprocess(_bar_drawing())
+    sal = saliency(lenet, x, target=3)
+    assert all(p.grad is None for p in lenet.parameters())
+    xr = x[None].clone().requires_grad_(True)
+    lenet(xr)[0, 3].backward()
+    assert sal.shape == (28, 28)
+    assert np.allclose(sal, xr.grad[0, 0].abs().numpy(), atol=1e-6)
+    assert sal.min() >= 0 and sal.max() > 0
+
+
+def test_grad_cam_nonnegative_and_upsampled(lenet):
+    x = preprocess(_bar_drawing())
+    cam = grad_cam(lenet, x, target=1)
+    assert cam.shape == (28, 28) and cam.dtype == np.float32
+    assert cam.min() >= 0 and cam.max() <= 1 + 1e-6
+    # the model's parameters collect no gradient, and its mode is kept
+    lenet.train()
+    result = analyse(lenet, x, "gradcam")
+    assert lenet.training
+    assert all(p.grad is None for p in lenet.parameters())
+    assert result.probs.shape == (10,) and result.probs.sum() == pytest.approx(1.0, abs=1e-5)
+    assert result.target == int(result.probs.argmax())
+
+
+# --- the shipped model ------------------------------------------------------------------------
+
+def test_shipped_model_loads_in_eval_mode():
+    model = load_pretrained("digits")
+    assert not model.training
+    assert model.meta["made_by"] == "scripts/make_digit_model.py"
+    assert model.meta["classes"] == [str(d) for d in range(10)]
+    assert model(preprocess(_bar_drawing())[None]).shape == (1, 10)
+
+
+def test_shipped_model_reads_generated_digits():
+    model = load_pretrained("digits")
+    x, y = make_synth_digits(200, seed=12345)
+    with torch.no_grad():
+        pred = model(torch.from_numpy(x)).argmax(1).numpy()
+    assert (pred == y).mean() >= 0.95
+
+
+def test_shipped_model_heldout_accuracy(mnist_dir):
+    images, labels = read_mnist_idx(mnist_dir)
+    model = load_pretrained("digits")
+    with torch.no_grad():
+        pred = model(torch.from_numpy(images[8000:10000, None])).argmax(1).numpy()
+    assert (pred == labels[8000:10000]).mean() >= 0.985

@@ -1,0 +1,178 @@
+"""The Draw a digit page and its widgets: canvas, probability bars, preprocessing views, models."""
+import numpy as np
+import pytest
+import torch
+
+from engine.data.synth_digits import make_synth_digits
+from engine.digits import preprocess
+from engine.inspect import analyse
+from engine.models import CifarNet, LeNet5, save_checkpoint
+from gui.pages.draw_digit import DrawDigitPage
+from gui.widgets.digit_canvas import BUFFER, DigitCanvas
+from gui.widgets.prob_bars import ProbabilityBars
+
+
+@pytest.fixture
+def page(qtbot):
+    p = DrawDigitPage()
+    qtbot.addWidget(p)
+    p.resize(1300, 850)
+    return p
+
+
+def _synth(digit: int) -> np.ndarray:
+    x, y = make_synth_digits(40, seed=21)
+    return x[np.flatnonzero(y == digit)[0], 0]
+
+
+@pytest.mark.parametrize("digit", [3, 7])
+def test_synth_digit_on_canvas_is_recognised(page, digit):
+    page.canvas.set_image(_synth(digit))
+    assert page.bars.top_class() == digit
+    probs = page.bars.probabilities()
+    assert probs.argmax() == digit and probs.sum() == pytest.approx(1.0, abs=1e-4)
+    assert page.bars.label_texts()[digit].endswith("%")
+    assert f"<b style='color:#e6781e'>{digit}</b>" in page.verdict.text()
+    # the 28x28 view shows exactly what preprocess() makes of the canvas, and the model's answer
+    expected = preprocess(page.canvas.image())[0].numpy()
+    assert np.allclose(page.stage_input.view.values(), expected)
+    assert np.allclose(page.current_input(), expected)
+    with torch.no_grad():
+        logits = page.model(torch.from_numpy(expected)[None, None])
+    assert np.allclose(probs, torch.softmax(logits, 1)[0].numpy(), atol=1e-5)
+
+
+def test_feature_maps_and_heat_follow_the_drawing(page):
+    page.canvas.set_image(_synth(4))
+    assert [g.count for _label, g in page._layer_grids] == [6, 16]
+    result = analyse(page.model, page.current_input(), "gradcam")
+    first = page._layer_grids[0][1]._images[0].image
+    assert np.allclose(first, result.feature_maps[0][1][0])
+    assert "evidence for" in page.heat_caption.text()
+    page.heat_combo.setCurrentText("Saliency")
+    assert "pixels that move" in page.heat_caption.text()
+    page.heat_combo.setCurrentText("Off")
+    assert page.heat_view.overlay.image is None and page.heat_caption.text() == "the input, no overlay"
+
+
+def test_clear_empties_prediction(page):
+    page.canvas.set_image(_synth(2))
+    page.clear_button.click()
+    assert page.canvas.is_empty()
+    assert page.current_input() is None
+    assert page.bars.top_class() == -1 and page.bars.probabilities().max() == 0
+    assert "Draw a digit" in page.verdict.text()
+    assert page.stage_input.view.values().max() == 0
+
+
+def test_undo_removes_last_stroke(page, qtbot):
+    canvas = page.canvas
+    canvas.draw_stroke([(140, 40), (140, 240)])           # a "1"
+    one = canvas.image()
+    assert canvas.stroke_count() == 1 and one[140, 140] > 0.9 and one[140, 60] == 0
+    with qtbot.waitSignal(canvas.drawingChanged):
+        canvas.draw_stroke([(90, 60), (140, 40)])        # its flag
+    assert canvas.stroke_count() == 2 and canvas.image()[50, 115] > 0.5
+    page.undo_button.click()
+    assert canvas.stroke_count() == 1
+    assert np.array_equal(canvas.image(), one)
+    assert np.allclose(page.current_input(), preprocess(one)[0].numpy())
+
+
+def test_canvas_image_and_set_image(qtbot):
+    canvas = DigitCanvas()
+    qtbot.addWidget(canvas)
+    assert canvas.image().shape == (BUFFER, BUFFER) and canvas.image().max() == 0
+    square = np.zeros((28, 28), np.float32)
+    square[7:21, 7:21] = 1
+    canvas.set_image(square)
+    img = canvas.image()
+    assert img.dtype == np.float32 and 0 <= img.min() and img.max() <= 1
+    assert img[140, 140] == pytest.approx(1.0, abs=0.01) and img[20, 20] == 0
+    canvas.undo()                                       # an image set from outside undoes too
+    assert canvas.image().max() == 0
+    with pytest.raises(ValueError):
+        canvas.set_image(np.zeros((3, 4, 5)))
+
+
+def test_probability_bars_highlight_and_values(qtbot):
+    bars = ProbabilityBars()
+    qtbot.addWidget(bars)
+    p = np.array([0.05, 0.6, 0.1, 0.25, 0, 0, 0, 0, 0, 0], np.float32)
+    bars.set_probabilities(p)
+    assert bars.top_class() == 1
+    assert np.allclose(bars.bars.opts["height"], p)
+    assert bars.label_texts()[1] == "60.0%" and bars.label_texts()[3] == "25.0%"
+    brushes = bars.bars.opts["brushes"]
+    assert brushes[1].color() != brushes[0].color() and brushes[0].color() == brushes[3].color()
+    bars.set_probabilities(None)
+    assert bars.top_class() == -1 and bars.label_texts()[1] == ""
+    with pytest.raises(ValueError):
+        bars.set_probabilities(np.ones(3))
+
+
+def test_corrupt_checkpoint_gives_message_and_keeps_model(page, qtbot, tmp_path):
+    before = page.model
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"\x00garbage, not a checkpoint" * 20)
+    with qtbot.waitSignal(page.message) as sig:
+        assert page.load_checkpoint_file(bad) is False
+    text, level = sig.args
+    assert level == "error" and "broken.pt" in text
+    assert page.model is before
+    assert page.model_error.isVisibleTo(page) and "broken.pt" in page.model_error.text()
+    assert page.model_combo.currentData() == "shipped"
+
+
+def test_checkpoint_of_wrong_shape_is_refused(page, tmp_path):
+    before = page.model
+    path = tmp_path / "cifar.pt"
+    save_checkpoint(path, CifarNet(), {"arch": "cifarnet", "kwargs": {}})
+    assert page.load_checkpoint_file(path) is False
+    assert page.model is before and "1×28×28" in page.model_error.text()
+
+
+def test_valid_checkpoint_is_used(page, tmp_path):
+    torch.manual_seed(1)
+    model = LeNet5(dropout=0.1)
+    path = tmp_path / "mine.pt"
+    save_checkpoint(path, model, {"arch": "lenet5", "kwargs": {"dropout": 0.1},
+                                  "classes": list("0123456789"), "dataset": "my digits"})
+    page.canvas.set_image(_synth(5))
+    assert page.load_checkpoint_file(path) is True
+    assert page.model_combo.currentData() == "file" and "mine.pt" in page.model_info.text()
+    assert not page.model_error.isVisibleTo(page)
+    with torch.no_grad():
+        expected = torch.softmax(model.eval()(torch.from_numpy(page.current_input())[None, None]), 1)
+    assert np.allclose(page.bars.probabilities(), expected[0].numpy(), atol=1e-5)
+    page.model_combo.activated.emit(page.model_combo.findData("shipped"))
+    assert page.model_combo.currentData() == "shipped" and page.model is not None
+
+
+def test_no_trained_model_gives_message(page, qtbot):
+    before = page.model
+    with qtbot.waitSignal(page.message) as sig:
+        page.model_combo.activated.emit(page.model_combo.findData("trained"))
+    assert sig.args[1] == "error" and "Train a CNN" in sig.args[0]
+    assert page.model is before and page.model_combo.currentData() == "shipped"
+
+
+def test_trained_model_from_train_page(page, monkeypatch):
+    """A window whose Train page offers a model: the Draw page switches to it."""
+    torch.manual_seed(2)
+    trained = LeNet5().eval()
+
+    class FakeTrainPage:
+        def trained_model(self):
+            return trained, {"arch": "lenet5", "kwargs": {}, "dataset": "generated digits",
+                             "classes": [str(d) for d in range(10)]}
+
+    class FakeWindow:
+        def page(self, page_id):
+            assert page_id == "train_cnn"
+            return FakeTrainPage()
+
+    monkeypatch.setattr(page, "window", FakeWindow)
+    page.model_combo.activated.emit(page.model_combo.findData("trained"))
+    assert page.model is trained and page.model_combo.currentData() == "trained"
+    assert "Train a CNN" in page.model_info.text()
