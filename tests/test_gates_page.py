@@ -164,3 +164,18 @@ def test_cell_and_sentence_are_remembered(qtbot, page):
     qtbot.addWidget(again)
     assert again.state.cell == "gru" and again.view.tokens[1] == "film"
     assert list(again.heatmaps.maps) == ["r", "z", "n", "h"]
+
+
+def test_retrain_replaces_the_model_in_the_background(qtbot, page):
+    page.set_sentence("the film was never boring")
+    shipped = page.model()[0]
+    with qtbot.waitSignal(page.runner.finished, timeout=60000):
+        page.retrain(epochs=1, n_train=128, max_steps=2)
+    qtbot.waitUntil(lambda: not page.runner.running, timeout=5000)
+    model = page.model()[0]
+    assert model is not shipped and not model.training
+    # The page now shows the new model's own computation.
+    tr = page_trace(page, lstm_trace)
+    np.testing.assert_allclose(page.heatmaps.maps["c"].values, tr.c[0, 0].T, atol=1e-6)
+    assert page.retrain_button.isEnabled()
+    page.shutdown()

@@ -9,7 +9,9 @@ the current token on to see what the cell state and the prediction do without it
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
@@ -20,13 +22,16 @@ from PySide6.QtWidgets import (QButtonGroup, QGraphicsItem, QComboBox, QGridLayo
                                QVBoxLayout, QWidget)
 
 from engine.models import MODELS_DIR, CheckpointError, load_checkpoint
-from engine.rnn_models import (CELL_LABELS, SENTIMENT_MODELS, SentimentRNN, model_vocab,
-                               predict_per_token, sentence_trace)
+from engine.rnn_models import (CELL_LABELS, SENTIMENT_MODELS, SentimentRNN,
+                               generated_sentiment_data, model_vocab, predict_per_token,
+                               sentence_trace)
+from engine.train import TrainConfig, fit
 from engine.text import UNK, sentiment_vocab, to_tokens
 from gui.pages.base import Page
 from gui.widgets.chip_strip import Chip, ChipStrip
 from gui.widgets.gate_heatmap import GateHeatmapGrid, TokenAxis
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
+from gui.workers import TrainRunner
 
 MAX_TOKENS = 40  # longer text is cut (a readable heatmap has a column per word)
 
@@ -235,6 +240,32 @@ class GatesPage(Page):
         clamp_layout.addWidget(self.release_button, 1, 1)
         clamp_layout.addWidget(self.clamp_label, 2, 0, 1, 2)
 
+        # Retrain the current cell from scratch on freshly generated sentences (background thread).
+        self.runner = TrainRunner(self)
+        self.runner.progress.connect(self._on_train_progress)
+        self.runner.finished.connect(self._on_train_finished)
+        self.runner.failed.connect(self._on_train_failed)
+        self.runner.runningChanged.connect(self._on_train_running)
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 20)
+        self.epochs_spin.setValue(3)
+        self.epochs_spin.setSuffix(" epochs")
+        self.retrain_button = QPushButton("Retrain")
+        self.retrain_button.setToolTip("Train a fresh model of this cell type on 4000 generated "
+                                       "sentences (it replaces the shipped one until you restart)")
+        self.retrain_button.clicked.connect(self._on_retrain_clicked)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.runner.stop)
+        self.train_label = QLabel("Shipped model.")
+        self.train_label.setWordWrap(True)
+        self.train_box = QGroupBox("Train")
+        train_layout = QGridLayout(self.train_box)
+        train_layout.addWidget(self.epochs_spin, 0, 0)
+        train_layout.addWidget(self.retrain_button, 0, 1)
+        train_layout.addWidget(self.stop_button, 0, 2)
+        train_layout.addWidget(self.train_label, 1, 0, 1, 3)
+
         unit_row = QHBoxLayout()
         unit_row.addWidget(QLabel("Unit"))
         unit_row.addWidget(self.unit_spin)
@@ -245,13 +276,14 @@ class GatesPage(Page):
         side_layout.addLayout(unit_row)
         side_layout.addWidget(self.values_box)
         side_layout.addWidget(self.clamp_box)
+        side_layout.addWidget(self.train_box)
         side_layout.addStretch(1)
         side.setMinimumWidth(250)
         side.setMaximumWidth(400)
 
         # Bottom: prediction curve, the unit along the sentence, the coloured text.
         self.prediction_plot = _curve_plot("P(positive) after each token")
-        self.prediction_plot.setYRange(0, 1.15, padding=0.02)  # room for the value above the point
+        self.prediction_plot.setYRange(-0.05, 1.15, padding=0)  # room for the value above the point
         self.prediction_plot.getAxis("left").setTicks([[(v / 5, f"{v / 5:.1f}") for v in range(6)]])
         self.prediction_plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen("#999", style=Qt.DashLine)))
         self.original_curve = self.prediction_plot.plot(
@@ -628,6 +660,60 @@ class GatesPage(Page):
         self._compute_clamp()
         self._load_views()
         self._show_step(self.player.index)
+
+
+    # -- training --------------------------------------------------------------------------
+    def retrain(self, epochs: int = 3, n_train: int = 4000, max_steps: int | None = None) -> None:
+        """Train a fresh model of the current cell type; it replaces the shown one when done."""
+        if self.runner.running:
+            return
+        old, vocab, meta = self.model()
+        kwargs = dict(meta.get("kwargs") or {"vocab_size": len(vocab), "cell": self.state.cell,
+                                             "embed_dim": old.embedding.embedding_dim,
+                                             "hidden_size": old.rnn.hidden_size})
+        model = SentimentRNN(**kwargs)
+        train, test = generated_sentiment_data(n_train, 1000, vocab, seed=7)
+        config = TrainConfig(lr=3e-3, batch_size=64, epochs=epochs, seed=7, max_steps=max_steps)
+        self._training = (self.state.cell, model, vocab, {**meta, "kwargs": kwargs})
+        self.train_label.setText(f"Training a fresh {CELL_LABELS[self.state.cell]}…")
+        self.runner.start(partial(fit, config, model, train, test))
+
+    def _on_retrain_clicked(self) -> None:
+        self.retrain(self.epochs_spin.value())
+
+    def _on_train_progress(self, events) -> None:
+        e = events[-1]
+        if e.kind == "epoch":
+            self.train_label.setText(f"Epoch {e.epoch + 1}: held-out accuracy {e.test_accuracy:.1%}")
+        else:
+            self.train_label.setText(f"Step {e.step}/{e.total_steps}: loss {e.loss:.3f}, "
+                                     f"accuracy {e.accuracy:.1%}")
+
+    def _on_train_finished(self, result) -> None:
+        cell, model, vocab, meta = self._training
+        model.eval()
+        acc = result.test_accuracy
+        meta = {**meta, "accuracy": acc if math.isfinite(acc) else float("nan"), "untrained": False}
+        self.models[cell] = (model, vocab, meta)
+        self.train_label.setText(result.message)
+        self.notify(result.message, "info")
+        if cell == self.state.cell:
+            self._set_cell(cell)
+            self.view = None
+            self.apply_sentence()
+
+    def _on_train_failed(self, message: str) -> None:
+        self.train_label.setText(message)
+        self.notify(message, "error")
+
+    def _on_train_running(self, running: bool) -> None:
+        self.retrain_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for b in self.cell_buttons.buttons():
+            b.setEnabled(not running)
+
+    def shutdown(self) -> None:
+        self.runner.stop_and_wait()
 
 
 def _curve_plot(title: str) -> pg.PlotWidget:
