@@ -179,3 +179,19 @@ def test_retrain_replaces_the_model_in_the_background(qtbot, page):
     np.testing.assert_allclose(page.heatmaps.maps["c"].values, tr.c[0, 0].T, atol=1e-6)
     assert page.retrain_button.isEnabled()
     page.shutdown()
+
+
+def test_clamp_only_the_selected_unit(qtbot, page):
+    page.set_sentence("the food was great but the service was slow")
+    page.set_unit(3)
+    page.player.go_to(2)
+    page.clamp_combo.setCurrentIndex(1)  # forget gate f = 0
+    page.clamp_unit_check.setChecked(True)
+    page.clamp_button.click()
+    f = page.heatmaps.maps["f"].values  # (units, tokens)
+    assert (f[3, 2:] == 0).all() and (np.delete(f, 3, axis=0)[:, 2:] > 0).all()
+    tr = page_trace(page, lstm_trace, clamp={"f": 0.0}, clamp_from=2, clamp_units=[3])
+    np.testing.assert_allclose(page.heatmaps.maps["c"].values, tr.c[0, 0].T, atol=1e-6)
+    page.set_unit(7)  # the clamp follows the selected unit
+    assert (page.heatmaps.maps["f"].values[7, 2:] == 0).all()
+    assert (page.heatmaps.maps["f"].values[3, 2:] > 0).all()

@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QButtonGroup, QGraphicsItem, QComboBox, QGridLayout, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QGraphicsItem, QComboBox, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -231,6 +231,9 @@ class GatesPage(Page):
         self.clamp_button.clicked.connect(self.clamp_from_current)
         self.release_button = QPushButton("Release")
         self.release_button.clicked.connect(self.release_clamp)
+        self.clamp_unit_check = QCheckBox("only the selected unit")
+        self.clamp_unit_check.setToolTip("Clamp the gate of the selected unit alone, not of all units")
+        self.clamp_unit_check.toggled.connect(self._on_clamp_scope)
         self.clamp_label = QLabel()
         self.clamp_label.setWordWrap(True)
         self.clamp_box = QGroupBox("Intervene (LSTM)")
@@ -238,7 +241,8 @@ class GatesPage(Page):
         clamp_layout.addWidget(self.clamp_combo, 0, 0, 1, 2)
         clamp_layout.addWidget(self.clamp_button, 1, 0)
         clamp_layout.addWidget(self.release_button, 1, 1)
-        clamp_layout.addWidget(self.clamp_label, 2, 0, 1, 2)
+        clamp_layout.addWidget(self.clamp_unit_check, 2, 0, 1, 2)
+        clamp_layout.addWidget(self.clamp_label, 3, 0, 1, 2)
 
         # Retrain the current cell from scratch on freshly generated sentences (background thread).
         self.runner = TrainRunner(self)
@@ -460,7 +464,11 @@ class GatesPage(Page):
             return
         gate, value, text = CLAMPS[self.state.clamp]
         model = self.model()[0]
-        v.clamped = sentence_trace(model, v.ids, clamp={gate: value}, clamp_from=self.state.clamp_from)
+        units = [self.state.unit] if self.clamp_unit_check.isChecked() else None
+        v.clamped = sentence_trace(model, v.ids, clamp={gate: value}, clamp_from=self.state.clamp_from,
+                                   clamp_units=units)
+        if units:
+            text += f", unit {units[0]} only"
         v.clamped_probs = predict_per_token(model, v.ids, v.clamped)
         t = self.state.clamp_from
         self.clamp_label.setText(
@@ -590,6 +598,8 @@ class GatesPage(Page):
 
     def _on_unit_spin(self, unit: int) -> None:
         self.state.unit = unit
+        if self.state.clamp_from is not None and self.clamp_unit_check.isChecked():
+            self._refresh_clamp()  # the clamp follows the selected unit
         for item in self.heatmaps.maps.values():
             item.set_unit(unit)
         self._update_unit_curves()
@@ -642,6 +652,10 @@ class GatesPage(Page):
 
     def _on_clamp_choice(self, index: int) -> None:
         self.state.clamp = index
+        if self.state.clamp_from is not None:
+            self._refresh_clamp()
+
+    def _on_clamp_scope(self, _checked: bool) -> None:
         if self.state.clamp_from is not None:
             self._refresh_clamp()
 
