@@ -344,6 +344,8 @@ class GatesPage(Page):
         vertical.addWidget(bottom)
         vertical.setStretchFactor(0, 3)
         vertical.setStretchFactor(1, 2)
+        vertical.setSizes([520, 330])  # curves tall enough to read on a 900-pixel-high window
+        bottom.setMinimumHeight(230)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -512,6 +514,7 @@ class GatesPage(Page):
         self.current_point.setData([t], [float(probs[t])])
         # A text item by the point, not the title: a new title re-lays out (and repaints) the plot.
         self.current_text.setText(f"{probs[t]:.2f}")
+        self.current_text.setAnchor((0.5, -0.4) if probs[t] > 0.75 else (0.5, 1.3))  # stay inside
         self.current_text.setPos(t, float(probs[t]))
         self.unit_line.setValue(t)
         self._update_chips(t)
