@@ -244,3 +244,30 @@ def test_uses_panel_selects_shapes_and_opens_the_gates_page(qtbot):
     uses.gates_button.click()
     assert w.stack.currentWidget() is w.page("gates")
     w.close()
+
+
+def test_trained_weights_use_the_shipped_sentiment_rnn(page):
+    from engine.models import MODELS_DIR
+    if not (MODELS_DIR / "sentiment_rnn.pt").is_file():
+        pytest.skip("the shipped sentiment RNN is not built yet")
+    from engine.rnn_models import model_vocab
+    from engine.text import tokenize
+    from engine.models import load_pretrained
+    panel = page.step_panel
+    panel.text_edit.setText("the film was not good , zorg")
+    panel.weights_combo.setCurrentIndex(panel.weights_combo.findData("trained"))
+    model = load_pretrained("sentiment_rnn")
+    ids = model_vocab(model.meta).encode(tokenize("the film was not good , zorg"))
+    assert panel.model.tokens[-1] == "zorg→<unk>" and panel.hidden_spin.value() == 48
+    with torch.no_grad():
+        out, _ = model.rnn(model.embedding(torch.tensor([ids])))
+        logits = model(torch.tensor([ids[:5]]))
+    panel.unit_spin.setValue(7)
+    panel.player.go_to(4)
+    p = equation_parts(panel.model, 4, 7)
+    assert p.h == pytest.approx(float(out[0, 4, 7]), abs=1e-5)
+    # the verdict after "good" is the model's own prediction for "the film was not good"
+    p_pos = float(torch.softmax(logits, 1)[0, 1])
+    assert f"{p_pos:.0%}" in panel.sentiment_label.text()
+    panel.weights_combo.setCurrentIndex(panel.weights_combo.findData("random"))
+    assert panel.hidden_spin.value() == 4 and panel.model.rnn.hidden_size == 4

@@ -52,6 +52,7 @@ class StepSettings:
     features: int = 3            # input features per token (embedding size; 1 for a signal)
     seed: int = 0                # seeds the embedding and the RNN's weights
     unit: int = 0                # hidden unit whose equation is written out
+    weights: str = "random"      # "random" (seeded) or "trained" (the shipped sentiment RNN)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class StepModel:
     rnn: nn.RNN                  # the torch module whose weights are used
     trace: object                # engine.rnn.RNNTrace: h, pre_x, pre_h of shape (1, 1, T, H)
     truncated: bool = False      # the input had more than MAX_TOKENS tokens
+    positive: np.ndarray | None = None  # (T,) trained model only: P(positive) after each token
 
 
 def default_signal_text(n: int = 12) -> str:
@@ -82,8 +84,44 @@ def parse_samples(text: str) -> list[float]:
     return values
 
 
+_TRAINED = {}
+
+
+def trained_sentiment_rnn():
+    """The shipped plain-RNN sentiment model and its vocabulary (loaded once)."""
+    if "model" not in _TRAINED:
+        from engine.models import load_pretrained
+        from engine.rnn_models import model_vocab
+        model = load_pretrained("sentiment_rnn")
+        _TRAINED["model"], _TRAINED["vocab"] = model, model_vocab(model.meta)
+    return _TRAINED["model"], _TRAINED["vocab"]
+
+
+def build_trained_model(s: StepSettings) -> StepModel:
+    """Words through the shipped sentiment RNN: its embedding gives x_t, its nn.RNN the weights."""
+    from engine.models import CheckpointError
+    from engine.rnn_models import predict_per_token
+    try:
+        model, vocab = trained_sentiment_rnn()
+    except CheckpointError as exc:
+        raise ValueError(f"The trained sentiment RNN is not available: {exc}") from None
+    tokens = tokenize(s.text)
+    if not tokens:
+        raise ValueError("Type a sentence with at least one word.")
+    truncated = len(tokens) > MAX_TOKENS
+    tokens = tokens[:MAX_TOKENS]
+    ids = vocab.encode(tokens)
+    shown = [t if i != 1 else f"{t}→<unk>" for t, i in zip(tokens, ids)]
+    x = model.embed(ids)  # (T, 24)
+    trace = rnn_trace(model.rnn, x)
+    return StepModel(shown, np.ascontiguousarray(x), model.rnn, trace, truncated,
+                     predict_per_token(model, ids, trace))
+
+
 def build_step_model(s: StepSettings) -> StepModel:
     """Tokens, inputs and a seeded nn.RNN for the settings, and its trace. Raises ValueError."""
+    if s.weights == "trained":
+        return build_trained_model(s)
     if s.source == "signal":
         values = parse_samples(s.text)
         tokens = [f"{v:.2f}" for v in values]
@@ -179,9 +217,18 @@ class StepThroughPanel(QWidget):
             self.source_combo.addItem(label, key)
         self.text_edit = QLineEdit(self.settings.text)
         self.text_edit.setPlaceholderText("a sentence, some characters, or numbers")
+        # Not focused on opening, so arrows / Space / a clicker step at once; click to type.
+        self.text_edit.setFocusPolicy(Qt.ClickFocus)
         self.apply_button = QPushButton("Run")
-        self.hidden_spin = QSpinBox(minimum=1, maximum=16, value=self.settings.hidden)
-        self.features_spin = QSpinBox(minimum=1, maximum=8, value=self.settings.features)
+        self.weights_combo = QComboBox()
+        self.weights_combo.addItem("random weights (seeded)", "random")
+        self.weights_combo.addItem("trained sentiment RNN (shipped)", "trained")
+        self.weights_combo.setToolTip("Trained: the shipped sentiment model's own embedding and "
+                                      "nn.RNN (24 inputs, 48 hidden units); words only")
+        self.sentiment_label = QLabel()
+        self.sentiment_label.setStyleSheet("font-size:13pt")
+        self.hidden_spin = QSpinBox(minimum=1, maximum=64, value=self.settings.hidden)
+        self.features_spin = QSpinBox(minimum=1, maximum=32, value=self.settings.features)
         self.seed_spin = QSpinBox(minimum=0, maximum=9999, value=self.settings.seed)
         self.unit_spin = QSpinBox(minimum=0, maximum=self.settings.hidden - 1)
         self.unit_spin.setToolTip("The hidden unit whose equation is written out "
@@ -195,6 +242,8 @@ class StepThroughPanel(QWidget):
         top.addWidget(self.text_edit, 1)
         top.addWidget(self.apply_button)
         knobs = QHBoxLayout()
+        knobs.addWidget(self.weights_combo)
+        knobs.addSpacing(12)
         for label, w in (("hidden units", self.hidden_spin), ("input features", self.features_spin),
                          ("seed", self.seed_spin), ("show unit j", self.unit_spin)):
             knobs.addWidget(QLabel(label))
@@ -226,6 +275,7 @@ class StepThroughPanel(QWidget):
         self.history_view = MatrixView(colormap="diverging", number_format="{:+.2f}",
                                        max_number_cells=64)
         self.history_view.setToolTip("Every hidden unit (rows) after every token (columns)")
+        self.history_view.plot.setAspectLocked(False)  # 48 units x 5 tokens must still be wide
 
         vectors = QGridLayout()
         for row, (title, strip) in enumerate((("<b>x<sub>t</sub></b> input", self.x_strip),
@@ -237,6 +287,7 @@ class StepThroughPanel(QWidget):
         eq_box = QGroupBox("The step, with the numbers torch computes")
         eq_layout = QVBoxLayout(eq_box)
         eq_layout.addWidget(self.equation, 1)
+        eq_layout.addWidget(self.sentiment_label)
         eq_layout.addLayout(vectors)
         weights = QGridLayout()
         weights.addWidget(QLabel("<b>W<sub>x</sub></b>  (hidden × input)"), 0, 0)
@@ -266,6 +317,7 @@ class StepThroughPanel(QWidget):
         layout.addWidget(splitter, 1)
 
         self.source_combo.currentIndexChanged.connect(self._on_source_changed)
+        self.weights_combo.currentIndexChanged.connect(self._on_weights_changed)
         self.text_edit.returnPressed.connect(self.apply)
         self.apply_button.clicked.connect(self.apply)
         self.hidden_spin.valueChanged.connect(self._on_hidden_changed)
@@ -280,9 +332,13 @@ class StepThroughPanel(QWidget):
     # -- settings -> model ---------------------------------------------------------------------
     def apply(self) -> bool:
         """Rebuild from the current controls; on bad input keep the previous state."""
-        s = StepSettings(self.source_combo.currentData(), self.text_edit.text(),
-                         self.hidden_spin.value(), self.features_spin.value(),
-                         self.seed_spin.value(), min(self.unit_spin.value(), self.hidden_spin.value() - 1))
+        weights = self.weights_combo.currentData()
+        hidden = self.hidden_spin.value()
+        if weights == "trained":
+            hidden = 48 if self.model is None or self.settings.weights != "trained" else self.settings.hidden
+        s = StepSettings(self.source_combo.currentData(), self.text_edit.text(), hidden,
+                         self.features_spin.value(), self.seed_spin.value(),
+                         min(self.unit_spin.value(), hidden - 1), weights)
         try:
             model = build_step_model(s)
         except ValueError as exc:
@@ -293,9 +349,20 @@ class StepThroughPanel(QWidget):
             f"Only the first {MAX_TOKENS} tokens are used." if model.truncated else "")
         if model.truncated:
             self.page.notify(f"Long input: only the first {MAX_TOKENS} tokens are used.", "warning")
+        s.hidden = model.rnn.hidden_size
         self.settings, self.model = s, model
         self.unit_spin.setMaximum(s.hidden - 1)
-        self.features_spin.setEnabled(s.source != "signal")
+        trained = s.weights == "trained"
+        self.features_spin.setEnabled(s.source != "signal" and not trained)
+        self.hidden_spin.setEnabled(not trained)
+        if trained:  # show the trained model's sizes without re-running apply()
+            for spin, value in ((self.hidden_spin, s.hidden), (self.features_spin, model.x.shape[1])):
+                spin.blockSignals(True)
+                spin.setValue(value)
+                spin.blockSignals(False)
+        self.seed_spin.setEnabled(not trained)
+        self.source_combo.setEnabled(not trained)
+        self.sentiment_label.setVisible(model.positive is not None)
         w_ih = model.rnn.weight_ih_l0.detach().numpy()
         w_hh = model.rnn.weight_hh_l0.detach().numpy()
         self.w_x_view.set_matrix(w_ih)
@@ -310,6 +377,24 @@ class StepThroughPanel(QWidget):
         source = self.source_combo.currentData()
         self.text_edit.setText(default_signal_text() if source == "signal" else DEFAULT_TEXT[source])
         self.apply()
+
+    def _on_weights_changed(self, _index: int) -> None:
+        if self.weights_combo.currentData() == "trained":
+            self.source_combo.blockSignals(True)
+            self.source_combo.setCurrentIndex(0)  # the trained model reads words
+            self.source_combo.blockSignals(False)
+            if not tokenize(self.text_edit.text()) or self.settings.source != "words":
+                self.text_edit.setText(DEFAULT_TEXT["words"])
+        else:  # back to a small random RNN whose equation can be written out in full
+            for spin, value in ((self.hidden_spin, StepSettings.hidden),
+                                (self.features_spin, StepSettings.features)):
+                spin.blockSignals(True)
+                spin.setValue(value)
+                spin.blockSignals(False)
+        if not self.apply():
+            self.weights_combo.blockSignals(True)
+            self.weights_combo.setCurrentIndex(self.weights_combo.findData(self.settings.weights))
+            self.weights_combo.blockSignals(False)
 
     def _on_hidden_changed(self, value: int) -> None:
         self.unit_spin.setMaximum(value - 1)
@@ -350,6 +435,12 @@ class StepThroughPanel(QWidget):
         self.history_view.set_matrix(h.T, levels=(-1, 1), mask=mask)
         self.history_view.set_overlay(~mask, rgba=NOT_YET)  # tokens not read yet: blank
         self.history_view.set_highlight((j, t, 1, 1))
+        if m.positive is not None:
+            p = float(m.positive[t])
+            verdict = "positive" if p >= 0.5 else "negative"
+            self.sentiment_label.setText(
+                f"The trained model's verdict after “{m.tokens[t]}”: <b>{verdict}</b> "
+                f"(P(positive) = {p:.0%}, its head applied to h<sub>{t + 1}</sub>)")
 
 
 class ShapesPanel(QWidget):
@@ -369,6 +460,7 @@ class ShapesPanel(QWidget):
         self.batch_first_check = QCheckBox("batch_first")
         self.batch_first_check.setChecked(True)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
         form.addRow("cell", self.cell_combo)
         form.addRow("input_size (features)", self.input_spin)
         form.addRow("hidden_size", self.hidden_spin)
@@ -425,11 +517,14 @@ class ShapesPanel(QWidget):
         module = getattr(nn, {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[s["cell"]])(
             s["input_size"], s["hidden_size"], num_layers=s["num_layers"],
             bidirectional=s["bidirectional"])
-        params = [(n, tuple(p.shape)) for n, p in module.named_parameters()][:8]
+        all_params = [(n, tuple(p.shape)) for n, p in module.named_parameters()]
+        params = all_params[:16]
         total = sum(p.numel() for p in module.parameters())
         gate_rows = {"rnn": 1, "lstm": 4, "gru": 3}[s["cell"]]
         rows_html = "".join(f"<tr><td style='font-family:monospace'>{n}</td>"
                             f"<td style='font-family:monospace'>{shape}</td></tr>" for n, shape in params)
+        if len(all_params) > len(params):
+            rows_html += f"<tr><td colspan=2>… and {len(all_params) - len(params)} more</td></tr>"
         self.params_label.setText(
             f"<h3>Parameters ({total:,} in all)</h3><table cellspacing=4>{rows_html}</table>"
             f"<p>{gate_rows} × hidden rows: "

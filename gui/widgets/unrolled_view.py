@@ -47,7 +47,7 @@ class UnrolledRnnView(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.Antialiasing)
         self.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
-        self.setMinimumHeight(250)
+        self.setMinimumHeight(290)  # the whole scene (about 250 px) plus a horizontal scroll bar
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self._cells, self._values, self._x_boxes, self._h_labels, self._links = [], [], [], [], []
