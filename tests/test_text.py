@@ -57,20 +57,22 @@ def test_word_order_decides_the_label():
     assert pairs.get("the food was great but the service was slow", 0) == 0
 
 
-def test_grammar_rules_on_known_sentences():
-    """The corpus's labels follow the stated rules on sentences it generated."""
+def test_later_clause_wins_after_but():
+    """In 'A but B' without negation in B, the label is the polarity of B's adjective."""
+    from engine.text import NEGATIVE, POSITIVE
     s, labels = make_sentiment_corpus(4000, seed=2)
+    checked = 0
     for x, y in zip(s, labels):
         t = tokenize(x)
-        if "but" in t:
-            second = t[t.index("but") + 1:]
-            assert ("not" in second or "never" in second or "longer" in second) or \
-                (y == int(any(w in second for w in sentiment_positive())))
-
-
-def sentiment_positive():
-    from engine.text import POSITIVE
-    return set(POSITIVE)
+        if "but" not in t:
+            continue
+        second = t[t.index("but") + 1:]
+        if {"not", "never", "longer"} & set(second):
+            continue
+        adjectives = [w for w in second if w in POSITIVE or w in NEGATIVE]
+        assert len(adjectives) == 1 and y == int(adjectives[0] in POSITIVE), x
+        checked += 1
+    assert checked > 100
 
 
 def test_bag_of_words_is_near_chance_and_the_shipped_lstm_wins():
