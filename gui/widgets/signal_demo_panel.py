@@ -54,12 +54,13 @@ class SignalDemoPanel(QWidget):
 
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
-        self.plot.addLegend(offset=(10, 10))
+        self.legend = self.plot.addLegend(offset=(10, 10))
         self.plot.setLabel("bottom", "time step t")
         self.truth_curve = self.plot.plot(pen=pg.mkPen((90, 90, 90), width=2), name="truth")
         self.pred_curve = self.plot.plot(pen=pg.mkPen((230, 120, 20), width=2.5), name="prediction")
-        self.tag_points = pg.ScatterPlotItem(size=7, pen=None)
+        self.tag_points = pg.ScatterPlotItem(size=7, pen=None, name="tags")
         self.plot.addItem(self.tag_points)
+        self.legend.removeItem(self.tag_points)
         self.split_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((0, 150, 0), width=2, style=Qt.DashLine),
                                           label="test part →", labelOpts={"position": 0.95, "color": (0, 120, 0)})
         self.plot.addItem(self.split_line)
@@ -103,6 +104,9 @@ class SignalDemoPanel(QWidget):
         if self.runner.running:
             self.runner.stop_and_wait()
         self.task = self._make_task()
+        self.legend.removeItem(self.pred_curve)  # the legend names the curve only when it is drawn
+        if self.task.task != "tag":
+            self.legend.addItem(self.pred_curve, "prediction")
         self.last_snapshot = None
         self.cell_combo.setEnabled(self.task.task != "one_sample")
         t = np.arange(len(self.task.signal))
@@ -137,7 +141,8 @@ class SignalDemoPanel(QWidget):
             self.pred_curve.setData([], [])
             self.tag_points.setData(t, self.task.signal[1:], brush=[TAG_BRUSHES[int(k)] for k in pred])
             what = (f"tag accuracy on the test part: {snap['test_score']:.1%} "
-                    "(red = guessed rising, blue = guessed falling)")
+                    "(each sample coloured by the guess for the move into it: red rising, "
+                    "blue falling)")
         else:
             self.tag_points.setData([], [])
             self.pred_curve.setData(t, pred)
