@@ -68,7 +68,8 @@ def analyse(model: nn.Module, x, method: str | None = "gradcam", target: int | N
     method: "gradcam", "saliency" or None. target: the class to explain (default: the top one).
     The model's parameters get no .grad (autograd.grad, not backward); eval/train mode is kept."""
     was_training = model.training
-    model.eval()
+    if was_training:  # (eval() walks every module: skip it when already in eval mode)
+        model.eval()
     try:
         device = next(model.parameters()).device
     except StopIteration:
@@ -104,7 +105,8 @@ def analyse(model: nn.Module, x, method: str | None = "gradcam", target: int | N
                         None if heat is None else heat.detach().cpu().numpy().astype(np.float32),
                         cls)
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
 
 
 def feature_maps(model: nn.Module, x) -> list[tuple[str, np.ndarray]]:

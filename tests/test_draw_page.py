@@ -35,7 +35,7 @@ def test_synth_digit_on_canvas_is_recognised(page, digit):
     assert f"<b style='color:#e6781e'>{digit}</b>" in page.verdict.text()
     # the 28x28 view shows exactly what preprocess() makes of the canvas, and the model's answer
     expected = preprocess(page.canvas.image())[0].numpy()
-    assert np.allclose(page.stage_input.view.values(), expected)
+    assert np.allclose(page.stages_view.values(2), expected)
     assert np.allclose(page.current_input(), expected)
     with torch.no_grad():
         logits = page.model(torch.from_numpy(expected)[None, None])
@@ -44,15 +44,22 @@ def test_synth_digit_on_canvas_is_recognised(page, digit):
 
 def test_feature_maps_and_heat_follow_the_drawing(page):
     page.canvas.set_image(_synth(4))
-    assert [g.count for _label, g in page._layer_grids] == [6, 16]
+    assert page.maps_view.layer_count() == 2
     result = analyse(page.model, page.current_input(), "gradcam")
-    first = page._layer_grids[0][1]._images[0].image
-    assert np.allclose(first, result.feature_maps[0][1][0])
-    assert "evidence for" in page.heat_caption.text()
+    conv1, conv2 = page.maps_view.mosaic(0), page.maps_view.mosaic(1)
+    assert conv1.shape == (2 * 28 + 2, 3 * 28 + 2 * 2)       # 6 maps: 2 rows x 3, 2-px gaps
+    assert np.allclose(conv1[:28, :28], result.feature_maps[0][1][0])
+    assert np.allclose(conv1[30:58, 60:88], result.feature_maps[0][1][5])
+    assert np.allclose(conv2[33:43, 11:21], result.feature_maps[1][1][13])   # row 3, col 1
+    assert np.isnan(conv1[28:30]).all()
+    assert page.stages_view.captions[3].text == "4 · Grad-CAM for “4”"
+    overlay = page.stages_view.overlay.image
+    assert overlay.shape == (28, 28, 4) and overlay[..., 3].max() > 0
     page.heat_combo.setCurrentText("Saliency")
-    assert "pixels that move" in page.heat_caption.text()
+    assert page.stages_view.captions[3].text == "4 · saliency for “4”"
     page.heat_combo.setCurrentText("Off")
-    assert page.heat_view.overlay.image is None and page.heat_caption.text() == "the input, no overlay"
+    assert page.stages_view.overlay.image is None
+    assert page.stages_view.captions[3].text == "4 · the input (no heat map)"
 
 
 def test_clear_empties_prediction(page):
@@ -62,7 +69,7 @@ def test_clear_empties_prediction(page):
     assert page.current_input() is None
     assert page.bars.top_class() == -1 and page.bars.probabilities().max() == 0
     assert "Draw a digit" in page.verdict.text()
-    assert page.stage_input.view.values().max() == 0
+    assert page.stages_view.values(2).max() == 0
 
 
 def test_undo_removes_last_stroke(page, qtbot):

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-    QPushButton, QScrollArea, QSizePolicy, QSlider, QSplitter, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter,
+    QVBoxLayout, QWidget,
 )
 
 from engine.digits import BOX, SIZE, Preprocessed, model_input, preprocess_stages
@@ -28,8 +28,6 @@ from engine.models import ARCHITECTURE_LABELS, CheckpointError, load_checkpoint,
 from gui.app import app_settings
 from gui.pages.base import Page
 from gui.widgets.digit_canvas import DigitCanvas
-from gui.widgets.map_grid import MapGrid
-from gui.widgets.matrix_view import MatrixView
 from gui.widgets.prob_bars import ProbabilityBars
 
 HEAT_METHODS = {"Grad-CAM": "gradcam", "Saliency": "saliency", "Off": None}
@@ -49,42 +47,134 @@ def _heat_lut() -> np.ndarray:
     return pg.colormap.get("CET-L3").getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint8)
 
 
-class StageView(QWidget):
-    """One preprocessing stage: a caption above a grayscale MatrixView."""
+def _gray8(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """Float values -> uint8 gray (lo black, hi white). A uint8 image with no lookup table is the
+    fastest thing pyqtgraph can draw (no colour table is built on each render)."""
+    scale = 255.0 / (hi - lo if hi > lo else 1.0)
+    return np.ascontiguousarray(np.clip((values - lo) * scale, 0, 255), dtype=np.uint8)
 
-    def __init__(self, caption: str, parent=None):
+
+def _pixel_view(view: pg.GraphicsView) -> None:
+    """Nearest-neighbour images and no antialiasing: crisp pixels, and a cheaper repaint."""
+    view.setAntialiasing(False)
+    view.setRenderHint(QPainter.SmoothPixmapTransform, False)
+
+
+def _image_box(layout, row: int, col: int) -> tuple[pg.ViewBox, pg.ImageItem]:
+    box = layout.addViewBox(row=row, col=col, lockAspect=True, invertY=True, enableMouse=False)
+    box.setMenuEnabled(False)
+    img = pg.ImageItem(axisOrder="row-major")
+    box.addItem(img)
+    return box, img
+
+
+class StageStrip(pg.GraphicsLayoutWidget):
+    """The preprocessing stages (and the heat map) side by side, in one graphics view."""
+
+    def __init__(self, captions: list[str], parent=None):
         super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        self.caption = QLabel(caption)
-        self.caption.setAlignment(Qt.AlignCenter)
-        self.caption.setWordWrap(True)
-        self.view = MatrixView(show_numbers=False)
-        self.view.setMinimumSize(110, 110)
-        lay.addWidget(self.caption)
-        lay.addWidget(self.view, 1)
+        self.ci.layout.setContentsMargins(2, 2, 2, 2)
+        self.captions: list[pg.LabelItem] = []
+        self.boxes: list[pg.ViewBox] = []
+        self.images: list[pg.ImageItem] = []
+        self._values: list[np.ndarray] = []
+        self._shapes: list[tuple[int, int] | None] = []
+        for col, text in enumerate(captions):
+            label = self.ci.addLabel(text, row=0, col=col, size="9pt")
+            label.setMinimumWidth(10)          # long captions may be clipped, never the images
+            self.captions.append(label)
+            self.ci.layout.setColumnStretchFactor(col, 1)
+            box, img = _image_box(self.ci, 1, col)
+            self.boxes.append(box)
+            self.images.append(img)
+            self._values.append(np.zeros((0, 0), np.float32))
+            self._shapes.append(None)
+        _pixel_view(self)
+        self.overlay = pg.ImageItem(axisOrder="row-major")   # RGBA heat over the last image
+        self.overlay.setZValue(1)
+        self.boxes[-1].addItem(self.overlay)
+        self.setMinimumHeight(150)
+
+    def set_stage(self, index: int, values: np.ndarray, dim: float = 1.0) -> None:
+        """Show ink `values` (H, W) in [0, 1]; `dim` < 1 darkens it (under an overlay)."""
+        self._values[index] = values
+        self.images[index].setImage(_gray8(values * dim if dim != 1.0 else values),
+                                    autoLevels=False)
+        if values.shape != self._shapes[index]:
+            self._shapes[index] = values.shape
+            h, w = values.shape
+            self.boxes[index].setRange(QRectF(0, 0, w, h), padding=0.03)
+
+    def set_caption(self, index: int, text: str) -> None:
+        if self.captions[index].text != text:
+            self.captions[index].setText(text, size="9pt")
+
+    def values(self, index: int) -> np.ndarray:
+        return self._values[index]
 
 
-class LayerMaps(MapGrid):
-    """A conv layer's feature maps: each view shows exactly its map (no auto-range padding)."""
+class FeatureMapMosaic(pg.GraphicsLayoutWidget):
+    """Every conv layer's feature maps, each layer tiled into ONE image (thin gaps between maps).
 
-    def set_maps(self, maps, levels="each", titles=None) -> None:
-        rebuilt = maps.shape[0] != self.count
-        super().set_maps(maps, levels, titles)
-        if rebuilt:
-            h, w = maps.shape[1:]
-            for label in self._labels:       # a slim title row, the rest for the map
-                label.setMaximumHeight(14)
-            for img in self._images:
-                box = img.getViewBox()
-                box.setRange(QRectF(0, 0, w, h), padding=0.02)
-                box.disableAutoRange()
+    One image per layer instead of one view per map (as MapGrid does) keeps the repaint on each
+    stroke cheap: LeNet's 22 maps cost two image uploads, not 22 views with colour tables."""
 
-    def fit_height(self, width: int) -> None:
-        """Rows of square cells (plus their titles) for the width the grid gets."""
-        rows = -(-max(self.count, 1) // self.columns)
-        self.setFixedHeight(int(rows * (width / self.columns + 18) + 8))
+    GAP_VALUE = 90        # gap colour (of 255): visible between black map backgrounds
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.ci.layout.setContentsMargins(2, 2, 2, 2)
+        _pixel_view(self)
+        # (name, (C, H, W), columns, gap in map pixels)
+        self._layers: list[tuple[str, tuple[int, int, int], int, int]] = []
+        self._images: list[pg.ImageItem] = []
+        self._mosaics: list[np.ndarray] = []
+
+    @staticmethod
+    def columns_for(channels: int) -> int:
+        return 3 if channels <= 6 else 4 if channels <= 16 else 8
+
+    def set_layers(self, layers: list[tuple[str, tuple[int, int, int]]]) -> None:
+        """Lay out one titled mosaic per (name, (C, H, W)); called when the model changes."""
+        self.ci.clear()
+        self._layers, self._images, self._mosaics = [], [], []
+        for i, (name, (c, h, w)) in enumerate(layers):
+            cols = self.columns_for(c)
+            rows = -(-c // cols)
+            gap = max(1, round(max(h, w) / 12))     # about a twelfth of a map between maps
+            label = self.ci.addLabel(f"<b>{name}</b> · {c} maps of {h}×{w}", row=2 * i, col=0,
+                                     size="9pt")
+            label.setMaximumHeight(22)
+            box, img = _image_box(self.ci, 2 * i + 1, 0)
+            mh, mw = rows * (h + gap) - gap, cols * (w + gap) - gap
+            box.setRange(QRectF(0, 0, mw, mh), padding=0.01)
+            self.ci.layout.setRowStretchFactor(2 * i + 1, max(1, round(10 * mh / mw)))
+            self._layers.append((name, (c, h, w), cols, gap))
+            self._images.append(img)
+            self._mosaics.append(np.zeros((mh, mw), np.float32))
+
+    def set_maps(self, maps: list[np.ndarray] | None) -> None:
+        """One (C, H, W) array per layer (None: all black); each layer on its own 0..peak scale."""
+        for k, ((_name, (c, h, w), cols, gap), img) in enumerate(zip(self._layers, self._images)):
+            tiles = np.zeros((c, h, w), np.float32) if maps is None else maps[k]
+            peak = float(tiles.max()) if tiles.size else 0.0
+            mosaic = self._mosaics[k]
+            mosaic.fill(np.nan)
+            for i in range(c):
+                r, q = divmod(i, cols)
+                y, x = r * (h + gap), q * (w + gap)
+                mosaic[y:y + h, x:x + w] = tiles[i]
+            gaps = np.isnan(mosaic)
+            gray = _gray8(np.where(gaps, 0.0, mosaic), 0.0, peak if peak > 0 else 1.0)
+            gray[gaps] = self.GAP_VALUE
+            img.setImage(gray, autoLevels=False)
+
+    def layer_count(self) -> int:
+        return len(self._layers)
+
+    def mosaic(self, layer: int) -> np.ndarray:
+        """The float values last shown for `layer`, NaN in the gaps."""
+        return self._mosaics[layer].copy()
 
 
 class DrawDigitPage(Page):
@@ -102,8 +192,6 @@ class DrawDigitPage(Page):
         self.meta: dict = {}
         self._stages: Preprocessed | None = None
         self._lut = _heat_lut()
-        self._layer_grids: list[tuple[QLabel, MapGrid]] = []
-        self._map_shapes: list[tuple[int, int, int]] = []
         self._build()
         self._use_shipped_model()
         self.update_prediction()
@@ -176,11 +264,11 @@ class DrawDigitPage(Page):
         self.verdict = QLabel()
         self.verdict.setAlignment(Qt.AlignCenter)
         self.verdict.setTextFormat(Qt.RichText)
+        self.verdict.setFixedHeight(46)       # a fixed box: new text does not re-lay the page out
         self.bars = ProbabilityBars()
         self.bars.setMinimumHeight(190)
-        self.stage_cropped = StageView("1 · cropped to the ink")
-        self.stage_scaled = StageView("2 · scaled into 20×20")
-        self.stage_input = StageView("3 · centred in 28×28: the input")
+        self.stages_view = StageStrip(["1 · cropped", "2 · into 20×20", "3 · centred 28×28",
+                                       "4 · heat map"])
         self.heat_combo = QComboBox()
         self.heat_combo.addItems(list(HEAT_METHODS))
         self.heat_combo.setCurrentText(self.state.heat)
@@ -188,30 +276,14 @@ class DrawDigitPage(Page):
                                    "predicted class. Saliency: how much each pixel's change "
                                    "would move that class's score.")
         self.heat_combo.currentTextChanged.connect(self._on_heat_method)
-        self.heat_view = MatrixView(show_numbers=False)
-        self.heat_view.setMinimumSize(110, 110)
-        self.heat_caption = QLabel()
-        self.heat_caption.setAlignment(Qt.AlignCenter)
-        self.heat_caption.setWordWrap(True)
-        heat_head = QHBoxLayout()
-        heat_head.addWidget(QLabel("4 ·"))
-        heat_head.addWidget(self.heat_combo, 1)
-        heat_box = QWidget()
-        hlay = QVBoxLayout(heat_box)
-        hlay.setContentsMargins(0, 0, 0, 0)
-        hlay.setSpacing(2)
-        hlay.addLayout(heat_head)
-        hlay.addWidget(self.heat_view, 1)
-        hlay.addWidget(self.heat_caption)
-
-        stages = QGridLayout()
-        stages.setSpacing(6)
-        for col, w in enumerate((self.stage_cropped, self.stage_scaled, self.stage_input, heat_box)):
-            stages.addWidget(w, 0, col)
-            stages.setColumnStretch(col, 1)
+        heat_row = QHBoxLayout()
+        heat_row.addStretch(1)
+        heat_row.addWidget(QLabel("Heat map (4):"))
+        heat_row.addWidget(self.heat_combo)
         self.stage_note = QLabel()
         self.stage_note.setWordWrap(True)
         self.stage_note.setStyleSheet("color: #555;")
+        self.stage_note.setFixedHeight(40)
 
         middle = QWidget()
         mid = QVBoxLayout(middle)
@@ -220,28 +292,21 @@ class DrawDigitPage(Page):
         mid.addWidget(self.bars, 3)
         prep = QGroupBox("What the model sees (MNIST's preprocessing)")
         play = QVBoxLayout(prep)
-        play.addLayout(stages, 1)
+        play.addLayout(heat_row)
+        play.addWidget(self.stages_view, 1)
         play.addWidget(self.stage_note)
-        prep.setMaximumHeight(330)
+        prep.setMaximumHeight(340)
         mid.addWidget(prep, 2)
 
-        # right: feature maps per conv layer (grids are rebuilt only when the model changes)
-        self.maps_holder = QWidget()
-        self.maps_layout = QVBoxLayout(self.maps_holder)
-        self.maps_layout.setContentsMargins(4, 4, 4, 4)
+        # right: feature maps per conv layer (laid out again only when the model changes)
         self.maps_hint = QLabel()
         self.maps_hint.setWordWrap(True)
         self.maps_hint.setStyleSheet("color: #555;")
-        self.maps_layout.addWidget(self.maps_hint)
-        self.maps_layout.addStretch(1)
-        self.maps_scroll = QScrollArea()
-        self.maps_scroll.setWidgetResizable(True)
-        self.maps_scroll.setFrameShape(QFrame.NoFrame)
-        self.maps_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.maps_scroll.setWidget(self.maps_holder)
-        self.maps_scroll.viewport().installEventFilter(self)
+        self.maps_view = FeatureMapMosaic()
         maps_box = QGroupBox("Feature maps (after ReLU; bright = strong)")
-        QVBoxLayout(maps_box).addWidget(self.maps_scroll)
+        blay = QVBoxLayout(maps_box)
+        blay.addWidget(self.maps_hint)
+        blay.addWidget(self.maps_view, 1)
 
         split = QSplitter(Qt.Horizontal)
         split.addWidget(left)
@@ -253,42 +318,23 @@ class DrawDigitPage(Page):
         split.setSizes([450, 500, 390])
         QVBoxLayout(self).addWidget(split)
 
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.maps_scroll.viewport() and event.type() == QEvent.Resize:
-            for _label, grid in self._layer_grids:
-                grid.fit_height(event.size().width() - 12)
-        return super().eventFilter(watched, event)
-
     def _rebuild_map_grids(self) -> None:
-        """One titled MapGrid per conv layer of the current model (not on the per-stroke path)."""
-        for label, grid in self._layer_grids:
-            self.maps_layout.removeWidget(label)
-            self.maps_layout.removeWidget(grid)
-            label.deleteLater()
-            grid.deleteLater()
-        self._layer_grids, self._map_shapes = [], []
+        """One mosaic per conv layer of the current model (not on the per-stroke path)."""
         if self.model is None:
             self.maps_hint.setText("No model loaded.")
+            self.maps_view.set_layers([])
             return
         with torch.no_grad():
             result = analyse(self.model, torch.zeros(1, SIZE, SIZE), method=None)
         if not result.feature_maps:
             self.maps_hint.setText("This model has no convolution layers (an MLP): it sees the "
                                    "784 pixels as one long list, so there are no maps to show.")
-            return
-        self.maps_hint.setText("Each small image is one filter's response to the drawing. "
-                               "Early layers find strokes and edges; later ones, parts of digits.")
-        for name, maps in result.feature_maps:
-            c, h, w = maps.shape
-            label = QLabel(f"<b>{name}</b> · {c} maps of {h}×{w}")
-            columns = 3 if c <= 6 else 4 if c <= 16 else 8
-            grid = LayerMaps(columns=columns, colormap="gray")
-            grid.set_maps(maps, levels=(0.0, 1.0), titles=[str(i + 1) for i in range(c)])
-            grid.fit_height(self.maps_scroll.viewport().width() - 12)
-            self.maps_layout.insertWidget(self.maps_layout.count() - 1, label)
-            self.maps_layout.insertWidget(self.maps_layout.count() - 1, grid)
-            self._layer_grids.append((label, grid))
-            self._map_shapes.append(maps.shape)
+        else:
+            self.maps_hint.setText("Each small image is one filter's response to the drawing. "
+                                   "Early layers find strokes and edges; later ones, parts of "
+                                   "digits. Each layer has its own brightness scale.")
+        self.maps_view.set_layers([(name, maps.shape) for name, maps in result.feature_maps])
+        self.maps_view.set_maps(None)
 
     # -- model choice --------------------------------------------------------------------------
     def _set_model(self, model: torch.nn.Module, meta: dict, source: str, origin: str) -> bool:
@@ -423,11 +469,8 @@ class DrawDigitPage(Page):
             self.bars.set_probabilities(None)
             self.verdict.setText("<span style='font-size:16pt; color:#777'>"
                                  "Draw a digit on the left</span>")
-            self.heat_view.set_matrix(stages.centred, levels=(0.0, 1.0))
-            self.heat_view.overlay.clear()
-            self.heat_caption.setText("")
-            for (_label, grid), shape in zip(self._layer_grids, self._map_shapes):
-                grid.set_maps(np.zeros(shape, np.float32), levels=(0.0, 1.0))
+            self._show_heat(stages.centred, None, "")
+            self.maps_view.set_maps(None)
             return
         method = HEAT_METHODS[self.state.heat]
         x = model_input(stages.centred, self.meta)
@@ -439,38 +482,39 @@ class DrawDigitPage(Page):
                              f"</b></span> <span style='font-size:14pt; color:#555'>"
                              f"({result.probs[top]:.1%} sure)</span>")
         self._show_heat(stages.centred, result.heat, name)
-        for (_label, grid), (_name, maps) in zip(self._layer_grids, result.feature_maps):
-            # one colour scale per layer, so strong and weak filters can be compared
-            peak = float(maps.max())
-            grid.set_maps(maps, levels=(0.0, peak if peak > 0 else 1.0))
+        self.maps_view.set_maps([maps for _name, maps in result.feature_maps])
 
     def _show_stages(self, stages: Preprocessed) -> None:
+        view = self.stages_view
         if stages.empty:
-            self.stage_cropped.view.set_matrix(np.zeros((BOX, BOX), np.float32), levels=(0.0, 1.0))
-            self.stage_note.setText("The canvas is empty: the model would see a blank 28×28 field.")
+            view.set_stage(0, np.zeros((BOX, BOX), np.float32))
+            note = "The canvas is empty: the model would see a blank 28×28 field."
         else:
-            self.stage_cropped.view.set_matrix(stages.cropped, levels=(0.0, 1.0))
+            view.set_stage(0, stages.cropped)
             h, w = stages.cropped.shape
-            self.stage_note.setText(
-                f"Ink box {w}×{h} px on the canvas → ×{stages.scale:.3f} so the longer side is 20 px "
-                f"(aspect kept) → moved so its centre of mass sits at the middle of 28×28.")
-        self.stage_scaled.view.set_matrix(stages.scaled, levels=(0.0, 1.0))
-        self.stage_input.view.set_matrix(stages.centred, levels=(0.0, 1.0))
+            note = (f"Ink box {w}×{h} px on the canvas → ×{stages.scale:.3f} so the longer side "
+                    f"is 20 px (aspect kept) → moved so its centre of mass is the middle of 28×28.")
+        if note != self.stage_note.text():
+            self.stage_note.setText(note)
+        view.set_stage(1, stages.scaled)
+        view.set_stage(2, stages.centred)
 
     def _show_heat(self, centred: np.ndarray, heat: np.ndarray | None, name: str) -> None:
-        self.heat_view.set_matrix(centred * 0.55, levels=(0.0, 1.0))   # dimmed under the overlay
+        view = self.stages_view
         if heat is None:
-            self.heat_view.overlay.clear()
-            self.heat_caption.setText("the input, no overlay")
+            view.set_stage(3, centred)
+            view.overlay.clear()
+            view.set_caption(3, "4 · the input (no heat map)" if name else "4 · heat map")
             return
+        view.set_stage(3, centred, dim=0.55)     # dimmed under the overlay
         peak = float(heat.max())
         level = heat / peak if peak > 0 else heat
         rgba = np.empty(heat.shape + (4,), np.uint8)
         rgba[..., :3] = self._lut[(level * 255).astype(np.uint8)]
         rgba[..., 3] = (level * HEAT_ALPHA).astype(np.uint8)
-        self.heat_view.overlay.setImage(rgba, autoLevels=False, levels=(0, 255))
-        what = "evidence for" if self.state.heat == "Grad-CAM" else "pixels that move the score of"
-        self.heat_caption.setText(f"{what} “{name}”")
+        view.overlay.setImage(rgba, autoLevels=False)
+        what = "Grad-CAM" if self.state.heat == "Grad-CAM" else "saliency"
+        view.set_caption(3, f"4 · {what} for “{name}”")
 
     def page_opened(self) -> None:
         self.canvas.setFocus()

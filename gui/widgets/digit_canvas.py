@@ -31,7 +31,8 @@ class DigitCanvas(QWidget):
         self._strokes: list[list[tuple[float, float, float]]] = []
         self._current: list[tuple[float, float, float]] | None = None
         self._base: QImage | None = None          # an image set with set_image, below the strokes
-        self._buffer = QImage(BUFFER, BUFFER, QImage.Format_Grayscale8)
+        # premultiplied ARGB is the raster engine's fast path for antialiased pen strokes
+        self._buffer = QImage(BUFFER, BUFFER, QImage.Format_ARGB32_Premultiplied)
         self._buffer.fill(PAPER)
         self._last_emit = 0.0
         self._pending = QTimer(self, singleShot=True)
@@ -47,8 +48,8 @@ class DigitCanvas(QWidget):
     def image(self) -> np.ndarray:
         """(280, 280) float32 ink in [0, 1] (ink = 1, paper = 0)."""
         ptr = self._buffer.constBits()
-        rows = np.frombuffer(ptr, np.uint8).reshape(BUFFER, self._buffer.bytesPerLine())
-        return 1.0 - rows[:, :BUFFER].astype(np.float32) / 255.0
+        rows = np.frombuffer(ptr, np.uint8).reshape(BUFFER, self._buffer.bytesPerLine() // 4, 4)
+        return 1.0 - rows[:, :BUFFER, 0].astype(np.float32) / 255.0   # gray: any colour channel
 
     def set_image(self, ink: np.ndarray) -> None:
         """Replace the drawing with `ink` (2-D, any size, ink = 1), scaled to fill the sheet."""

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont
 
 BAR = QColor(150, 165, 190)
 TOP = QColor(230, 120, 30)
+LABEL = QColor(60, 60, 60)
 
 
 class ProbabilityBars(pg.PlotWidget):
@@ -39,8 +40,9 @@ class ProbabilityBars(pg.PlotWidget):
         font = QFont()
         font.setPointSizeF(8.5)
         self._labels: list[pg.TextItem] = []
+        self._texts = [""] * n
         for i in range(n):
-            label = pg.TextItem("", anchor=(0.5, 1.0), color=(60, 60, 60))
+            label = pg.TextItem("", anchor=(0.5, 1.0), color=LABEL)
             label.setFont(font)
             label.setPos(i, 0.0)
             plot.addItem(label)
@@ -48,6 +50,7 @@ class ProbabilityBars(pg.PlotWidget):
         self._brush = pg.mkBrush(BAR)
         self._top_brush = pg.mkBrush(TOP)
         self.setMinimumHeight(150)
+        self.setAntialiasing(False)   # axis-aligned bars need none; the text stays smooth
 
     def _set_ticks(self) -> None:
         self._bottom.setTicks([[(i, c) for i, c in enumerate(self.classes)]])
@@ -76,9 +79,15 @@ class ProbabilityBars(pg.PlotWidget):
             brushes[top] = self._top_brush
         self.bars.setOpts(height=self._probs, brushes=brushes)
         for i, (label, p) in enumerate(zip(self._labels, self._probs)):
-            label.setText("" if top < 0 else (f"{p:.0%}" if p >= 0.995 or p < 0.01 else f"{p:.1%}"))
-            label.setPos(i, float(p) + 0.02)
-            label.setColor(TOP if i == top else QColor(60, 60, 60))
+            text = "" if top < 0 else (f"{p:.0%}" if p >= 0.995 or p < 0.01 else f"{p:.1%}")
+            # text items re-lay themselves out on every call: touch only what changed
+            if text != self._texts[i]:
+                label.setText(text)
+                self._texts[i] = text
+            if (i == top) != (i == self._top) or text:
+                label.setPos(i, float(p) + 0.02)
+            if (i == top) != (i == self._top):
+                label.setColor(TOP if i == top else LABEL)
         self._top = top
 
     def probabilities(self) -> np.ndarray:

@@ -1,0 +1,126 @@
+"""Drawing to prediction: from a stroke event to repainted bars and feature maps (Draw a digit page).
+
+Builds the page offscreen with the shipped model, draws strokes with real QMouseEvents, and
+times each move event from `sendEvent` until the page has repainted (the canvas' signal, the
+preprocessing, the model with feature maps and Grad-CAM, then every view's paint). Moves are
+spaced beyond the canvas' throttle so each one updates everything; only those are counted.
+Prints median and p95 per thread setting; the last line is the p95 in ms (1 torch thread).
+
+    .venv/bin/python benchmarks/draw_latency.py [--events 300]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from gui.widgets import digit_canvas  # noqa: E402
+
+
+def stroke_points(k: int) -> list[tuple[float, float]]:
+    """A figure-eight-ish loop (canvas fractions), different phase per stroke."""
+    t = np.linspace(0, 2 * math.pi, 40) + k
+    return [(0.5 + 0.22 * math.sin(a), 0.5 + 0.35 * math.sin(a) * math.cos(a) * 1.6) for a in t]
+
+
+def mouse(kind, canvas, fx, fy, buttons=Qt.LeftButton):
+    r = canvas._sheet_rect()
+    pos = QPointF(r.x() + fx * r.width(), r.y() + fy * r.height())
+    button = Qt.NoButton if kind == QEvent.MouseMove else Qt.LeftButton
+    return QMouseEvent(kind, pos, canvas.mapToGlobal(pos), button, buttons, Qt.NoModifier)
+
+
+def measure(app, page, events: int) -> np.ndarray:
+    canvas = page.canvas
+    calls = {"n": 0}
+    original = page.update_prediction
+
+    def counted():
+        calls["n"] += 1
+        original()
+
+    canvas.drawingChanged.disconnect(page.update_prediction)
+    canvas.drawingChanged.connect(counted)
+    times = []
+    k = 0
+    try:
+        while len(times) < events:
+            canvas.clear()
+            app.processEvents()
+            pts = stroke_points(k)
+            k += 1
+            app.sendEvent(canvas, mouse(QEvent.MouseButtonPress, canvas, *pts[0]))
+            for fx, fy in pts[1:]:
+                time.sleep((digit_canvas.THROTTLE_MS + 4) / 1000)   # a real hand's pace
+                before = calls["n"]
+                t0 = time.perf_counter()
+                app.sendEvent(canvas, mouse(QEvent.MouseMove, canvas, fx, fy))
+                app.processEvents()                                    # repaint everything
+                dt = time.perf_counter() - t0
+                if calls["n"] > before:
+                    times.append(dt * 1000)
+            app.sendEvent(canvas, mouse(QEvent.MouseButtonRelease, canvas, *pts[-1], Qt.NoButton))
+            app.processEvents()
+    finally:
+        canvas.drawingChanged.disconnect(counted)
+        canvas.drawingChanged.connect(page.update_prediction)
+    return np.array(times[:events])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=300)
+    args = ap.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv)
+    import tempfile
+    from PySide6.QtCore import QSettings
+    # default page settings (Grad-CAM, pen 22), whatever the user's own settings say
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp())
+    from gui.app import configure_pyqtgraph
+    configure_pyqtgraph()
+    from gui.pages.draw_digit import DrawDigitPage
+    page = DrawDigitPage()
+    page.resize(1360, 900)
+    page.show()
+    for _ in range(5):
+        app.processEvents()
+    print(f"model: {page.meta.get('arch')}, heat map: {page.state.heat}, "
+          f"{os.cpu_count()} CPUs, torch {torch.__version__}")
+    measure(app, page, 40)                     # warm-up
+    results = {}
+    for threads in (2, 1):
+        torch.set_num_threads(threads)
+        t = measure(app, page, args.events)
+        results[threads] = t
+        print(f"torch threads {threads}: median {np.median(t):.2f} ms, p95 "
+              f"{np.percentile(t, 95):.2f} ms, max {t.max():.2f} ms over {len(t)} stroke events")
+    # the compute part alone (no painting), for reference
+    img = page.canvas.image()
+    from engine.digits import model_input, preprocess_stages
+    from engine.inspect import analyse
+    t = []
+    for _ in range(200):
+        t0 = time.perf_counter()
+        stages = preprocess_stages(img)
+        analyse(page.model, model_input(stages.centred, page.meta), "gradcam")
+        t.append((time.perf_counter() - t0) * 1000)
+    print(f"preprocess + forward + Grad-CAM alone: median {np.median(t):.2f} ms")
+    print(f"{np.percentile(results[1], 95):.2f}")
+    page.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
