@@ -172,6 +172,7 @@ class EmbeddingsPage(Page):
         self.runner.failed.connect(self._on_failed)
         self.runner.runningChanged.connect(self._on_running)
         self._fill_model_combo()
+        self._ensure_run()  # the untrained 2-D model: every word at its random starting point
 
     # -- models ----------------------------------------------------------------------------------
     def _fill_model_combo(self) -> None:
