@@ -41,8 +41,9 @@ from gui.widgets.prediction_grid import PredictionGrid
 from gui.workers import TrainRunner
 
 N_PREDICTIONS = 16
-SNAPSHOT_INTERVAL_S = 0.25   # newest filters/maps/predictions at most 4 times a second
-RENDER_INTERVAL_MS = 80      # the views redraw at most ~12 times a second
+SNAPSHOT_INTERVAL_S = 0.5    # newest filters/maps/predictions at most twice a second
+RENDER_INTERVAL_MS = 200     # the views redraw at most 5 times a second (painting costs
+                             # a core on a 2-core machine; training needs it more)
 CNN_ARCHS = ["lenet5", "cifarnet", "tinyvgg", "mlp"]
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -428,7 +429,8 @@ class TrainCnnPage(Page):
                 text += f"<br><i>{info.note}</i>"
             self.dataset_status.setStyleSheet("")
             self.dataset_status.setText(text)
-            self.train_size_spin.setMaximum(info.n_train)
+            # generated digits are unlimited: up to 60,000 like MNIST (drawing them takes a while)
+            self.train_size_spin.setMaximum(60000 if name == "generated" else info.n_train)
             self.test_size_spin.setMaximum(info.n_test)
             ready = True
         except DatasetError as exc:
@@ -518,6 +520,7 @@ class TrainCnnPage(Page):
         used = min(s.train_size, available_n) if s.train_size else available_n
         self._steps_per_epoch = math.ceil(used / s.batch_size)
         self.curves.clear_curves()
+        self.curves.set_epochs(s.epochs)
         self._pending = []
         self._rate.clear()
         self._predictions_ready = False

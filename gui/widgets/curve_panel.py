@@ -53,6 +53,12 @@ class CurvePanel(pg.GraphicsLayoutWidget):
         for item in self._items():
             item.setData([], [])
 
+    def set_epochs(self, epochs: int) -> None:
+        """Fix the x axis to the whole run, so axes are not re-laid out at every update."""
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setXRange(0, max(epochs, 1), padding=0.02)
+            plot.enableAutoRange(x=False)
+
     def _items(self):
         return (self.step_loss, self.test_loss, self.step_acc, self.epoch_train_acc, self.test_acc)
 

@@ -86,7 +86,8 @@ class PredictionGrid(pg.GraphicsLayoutWidget):
             text = f"{'✓' if right else '✗'} {self._name(p)} {100 * float(prob):.0f}%"
             # two lines keep long class names ("T-shirt/top") from widening the grid
             html = f"{'✓' if right else '✗'} {self._name(p)}<br>{100 * float(prob):.0f}%"
-            self._labels[k].setText(html, size="8pt", color=color, bold=True)
+            if self._labels[k].text != html:  # setText re-lays out the grid: skip if unchanged
+                self._labels[k].setText(html, size="8pt", color=color, bold=True)
             self._labels[k].setToolTip(f"true class: {self._name(self._truth[k])}")
             pen = QPen(QColor(color))
             pen.setWidthF(3)
