@@ -32,6 +32,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def in_thread(fn, *args):
+    """Run fn in a worker thread, as the app does (on a busy 2-core machine torch's OpenMP
+    threads run several times faster from a secondary thread than from the main one)."""
+    box = {}
+    worker = threading.Thread(target=lambda: box.update(result=fn(*args)))
+    worker.start()
+    worker.join()
+    return box["result"]
+
+
 def time_to(name: str, target: float, config: TrainConfig, **load_kw) -> tuple[float, float, int]:
     """(seconds to reach target, reached accuracy, epochs) training LeNet-5 on `name`."""
     t0 = time.perf_counter()
