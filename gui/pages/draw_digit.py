@@ -68,6 +68,15 @@ def _image_box(layout, row: int, col: int) -> tuple[pg.ViewBox, pg.ImageItem]:
     return box, img
 
 
+class _Caption(pg.LabelItem):
+    """A label that may be narrower than its text (clipped), so it never pushes images out."""
+
+    def updateMin(self) -> None:
+        super().updateMin()
+        self.setMinimumWidth(10)
+        self.setPreferredWidth(10)
+
+
 class StageStrip(pg.GraphicsLayoutWidget):
     """The preprocessing stages (and the heat map) side by side, in one graphics view."""
 
@@ -80,8 +89,8 @@ class StageStrip(pg.GraphicsLayoutWidget):
         self._values: list[np.ndarray] = []
         self._shapes: list[tuple[int, int] | None] = []
         for col, text in enumerate(captions):
-            label = self.ci.addLabel(text, row=0, col=col, size="9pt")
-            label.setMinimumWidth(10)          # long captions may be clipped, never the images
+            label = _Caption(text, size="9pt")
+            self.ci.addItem(label, row=0, col=col)
             self.captions.append(label)
             self.ci.layout.setColumnStretchFactor(col, 1)
             box, img = _image_box(self.ci, 1, col)
@@ -106,8 +115,9 @@ class StageStrip(pg.GraphicsLayoutWidget):
             self.boxes[index].setRange(QRectF(0, 0, w, h), padding=0.03)
 
     def set_caption(self, index: int, text: str) -> None:
-        if self.captions[index].text != text:
-            self.captions[index].setText(text, size="9pt")
+        label = self.captions[index]
+        if label.text != text:
+            label.setText(text, size="9pt")
 
     def values(self, index: int) -> np.ndarray:
         return self._values[index]
@@ -267,8 +277,7 @@ class DrawDigitPage(Page):
         self.verdict.setFixedHeight(46)       # a fixed box: new text does not re-lay the page out
         self.bars = ProbabilityBars()
         self.bars.setMinimumHeight(190)
-        self.stages_view = StageStrip(["1 · cropped", "2 · into 20×20", "3 · centred 28×28",
-                                       "4 · heat map"])
+        self.stages_view = StageStrip(["1 · crop", "2 · 20×20", "3 · 28×28", "4 · heat map"])
         self.heat_combo = QComboBox()
         self.heat_combo.addItems(list(HEAT_METHODS))
         self.heat_combo.setCurrentText(self.state.heat)
@@ -283,7 +292,7 @@ class DrawDigitPage(Page):
         self.stage_note = QLabel()
         self.stage_note.setWordWrap(True)
         self.stage_note.setStyleSheet("color: #555;")
-        self.stage_note.setFixedHeight(40)
+        self.stage_note.setFixedHeight(3 * self.stage_note.fontMetrics().lineSpacing() + 6)
 
         middle = QWidget()
         mid = QVBoxLayout(middle)
@@ -474,7 +483,14 @@ class DrawDigitPage(Page):
             return
         method = HEAT_METHODS[self.state.heat]
         x = model_input(stages.centred, self.meta)
-        result = analyse(self.model, x, method)
+        # one 28x28 image: handing work to a second thread costs more than it saves (measured by
+        # benchmarks/draw_latency.py), so run it on one and give the count back right after
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            result = analyse(self.model, x, method)
+        finally:
+            torch.set_num_threads(threads)
         self.bars.set_probabilities(result.probs)
         top = result.target
         name = self.bars.classes[top]
@@ -492,8 +508,8 @@ class DrawDigitPage(Page):
         else:
             view.set_stage(0, stages.cropped)
             h, w = stages.cropped.shape
-            note = (f"Ink box {w}×{h} px on the canvas → ×{stages.scale:.3f} so the longer side "
-                    f"is 20 px (aspect kept) → moved so its centre of mass is the middle of 28×28.")
+            note = (f"1: ink box {w}×{h} px → 2: ×{stages.scale:.3f}, longer side 20 px, aspect kept "
+                    f"→ 3: centre of mass moved to the middle of 28×28 → 4: which pixels mattered.")
         if note != self.stage_note.text():
             self.stage_note.setText(note)
         view.set_stage(1, stages.scaled)
@@ -504,7 +520,7 @@ class DrawDigitPage(Page):
         if heat is None:
             view.set_stage(3, centred)
             view.overlay.clear()
-            view.set_caption(3, "4 · the input (no heat map)" if name else "4 · heat map")
+            view.set_caption(3, "4 · input" if name else "4 · heat map")
             return
         view.set_stage(3, centred, dim=0.55)     # dimmed under the overlay
         peak = float(heat.max())
@@ -513,8 +529,8 @@ class DrawDigitPage(Page):
         rgba[..., :3] = self._lut[(level * 255).astype(np.uint8)]
         rgba[..., 3] = (level * HEAT_ALPHA).astype(np.uint8)
         view.overlay.setImage(rgba, autoLevels=False)
-        what = "Grad-CAM" if self.state.heat == "Grad-CAM" else "saliency"
-        view.set_caption(3, f"4 · {what} for “{name}”")
+        view.set_caption(3, "4 · Grad-CAM" if self.state.heat == "Grad-CAM" else "4 · saliency")
+        view.boxes[3].setToolTip(f"Which pixels mattered for “{name}”")
 
     def page_opened(self) -> None:
         self.canvas.setFocus()
