@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QAction, QKeySequence, QPainter
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter,
-    QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
+    QSplitter, QVBoxLayout, QWidget,
 )
 
 from engine.digits import BOX, SIZE, Preprocessed, model_input, preprocess_stages
@@ -66,6 +66,55 @@ def _image_box(layout, row: int, col: int) -> tuple[pg.ViewBox, pg.ImageItem]:
     img = pg.ImageItem(axisOrder="row-major")
     box.addItem(img)
     return box, img
+
+
+class PaintedText(QWidget):
+    """A line or two of text painted directly: unlike a QLabel, new text never asks the page to
+    lay itself out again (that relayout cost more than the model on every stroke)."""
+
+    def __init__(self, point_size: float = 10.0, color: str = "#555", lines: int = 1,
+                 parent=None):
+        super().__init__(parent)
+        self._parts: list[tuple[str, str, bool]] = []     # (text, colour, bold)
+        self._font = QFont(self.font())
+        self._font.setPointSizeF(point_size)
+        self._color = color
+        self.setFixedHeight(int(QFontMetrics(self._font).lineSpacing() * lines + 6))
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.wrap = lines > 1
+
+    def set_parts(self, parts: list[tuple[str, str, bool]]) -> None:
+        if parts != self._parts:
+            self._parts = parts
+            self.update()
+
+    def setText(self, text: str) -> None:
+        self.set_parts([(text, self._color, False)])
+
+    def text(self) -> str:
+        return "".join(t for t, _c, _b in self._parts)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.TextAntialiasing)
+        if self.wrap:
+            painter.setFont(self._font)
+            painter.setPen(QColor(self._color))
+            painter.drawText(self.rect().adjusted(2, 2, -2, -2),
+                             int(Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop), self.text())
+            return
+        metrics = []
+        for text, color, bold in self._parts:
+            font = QFont(self._font)
+            font.setBold(bold)
+            metrics.append((font, QFontMetrics(font).horizontalAdvance(text)))
+        x = (self.width() - sum(w for _f, w in metrics)) / 2
+        y = (self.height() + QFontMetrics(self._font).ascent() - QFontMetrics(self._font).descent()) / 2
+        for (text, color, _bold), (font, w) in zip(self._parts, metrics):
+            painter.setFont(font)
+            painter.setPen(QColor(color))
+            painter.drawText(QPointF(x, y), text)
+            x += w
 
 
 class _Caption(pg.LabelItem):
@@ -271,10 +320,7 @@ class DrawDigitPage(Page):
         llay.addWidget(tips)
 
         # middle: prediction, preprocessing stages, heat map
-        self.verdict = QLabel()
-        self.verdict.setAlignment(Qt.AlignCenter)
-        self.verdict.setTextFormat(Qt.RichText)
-        self.verdict.setFixedHeight(46)       # a fixed box: new text does not re-lay the page out
+        self.verdict = PaintedText(point_size=20, color="#777")
         self.bars = ProbabilityBars()
         self.bars.setMinimumHeight(190)
         self.stages_view = StageStrip(["1 · crop", "2 · 20×20", "3 · 28×28", "4 · heat map"])
@@ -289,10 +335,7 @@ class DrawDigitPage(Page):
         heat_row.addStretch(1)
         heat_row.addWidget(QLabel("Heat map (4):"))
         heat_row.addWidget(self.heat_combo)
-        self.stage_note = QLabel()
-        self.stage_note.setWordWrap(True)
-        self.stage_note.setStyleSheet("color: #555;")
-        self.stage_note.setFixedHeight(3 * self.stage_note.fontMetrics().lineSpacing() + 6)
+        self.stage_note = PaintedText(point_size=self.font().pointSizeF() * 0.95, lines=3)
 
         middle = QWidget()
         mid = QVBoxLayout(middle)
@@ -472,12 +515,11 @@ class DrawDigitPage(Page):
         self._show_stages(stages)
         if self.model is None:
             self.bars.set_probabilities(None)
-            self.verdict.setText("<span style='font-size:16pt; color:#777'>No model loaded</span>")
+            self.verdict.setText("No model loaded")
             return
         if stages.empty:
             self.bars.set_probabilities(None)
-            self.verdict.setText("<span style='font-size:16pt; color:#777'>"
-                                 "Draw a digit on the left</span>")
+            self.verdict.setText("Draw a digit on the left")
             self._show_heat(stages.centred, None, "")
             self.maps_view.set_maps(None)
             return
@@ -494,9 +536,8 @@ class DrawDigitPage(Page):
         self.bars.set_probabilities(result.probs)
         top = result.target
         name = self.bars.classes[top]
-        self.verdict.setText(f"<span style='font-size:22pt'>It's a <b style='color:#e6781e'>{name}"
-                             f"</b></span> <span style='font-size:14pt; color:#555'>"
-                             f"({result.probs[top]:.1%} sure)</span>")
+        self.verdict.set_parts([("It's a ", "#222", False), (name, "#e6781e", True),
+                                (f"  ({result.probs[top]:.1%} sure)", "#666", False)])
         self._show_heat(stages.centred, result.heat, name)
         self.maps_view.set_maps([maps for _name, maps in result.feature_maps])
 
@@ -510,8 +551,7 @@ class DrawDigitPage(Page):
             h, w = stages.cropped.shape
             note = (f"1: ink box {w}×{h} px → 2: ×{stages.scale:.3f}, longer side 20 px, aspect kept "
                     f"→ 3: centre of mass moved to the middle of 28×28 → 4: which pixels mattered.")
-        if note != self.stage_note.text():
-            self.stage_note.setText(note)
+        self.stage_note.setText(note)
         view.set_stage(1, stages.scaled)
         view.set_stage(2, stages.centred)
 
