@@ -28,14 +28,15 @@ from gui.pages.base import Page
 from gui.pages.conv_modes import Conv1dPanel, TransposedConvPanel
 from gui.widgets.code_panel import CodePanel
 from gui.widgets.kernel_editor import CHANNEL_NAMES, KernelEditor
+from gui.widgets.live_label import LiveLabel
 from gui.widgets.map_grid import MapGrid
+from gui.widgets.plot_cache import cache_axes
 from gui.widgets.matrix_view import MatrixView
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
 
 GRID_PREFIX, PHOTO_PREFIX = "Numbers: ", "Photo: "
 PAD_SOURCE, TYPED_SOURCE, FILE_SOURCE = "Drawing pad", "Type a grid", "Image file"
 PADDING_TINT = (255, 190, 60, 90)   # warm orange: padding cells look different from real input
-NOT_YET = (236, 236, 236, 255)      # output cells the animation has not reached
 MAX_TYPED = 32                      # rows/cols a typed grid may have
 EXPAND_CELLS = 64                   # products spelled out as "a×b + ..." up to this many terms
 
@@ -63,13 +64,6 @@ class PaintableMatrixView(MatrixView):
         self.painting_enabled = False
         self._erase = False
         self._last: tuple[int, int] | None = None
-
-    def set_rgb(self, rgb: np.ndarray) -> None:
-        # MatrixView.set_rgb keeps the numbers of an earlier grey grid of the same shape; a
-        # colour image has no single number per cell, so drop them (and rebuild on set_matrix).
-        super().set_rgb(rgb)
-        self._clear_texts()
-        self._shape = None
 
     def _cell_at(self, pos) -> tuple[int, int] | None:
         p = self.image.mapFromScene(self.mapToScene(pos))
@@ -106,34 +100,6 @@ class PaintableMatrixView(MatrixView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
-
-
-class FillingMatrixView(MatrixView):
-    """A MatrixView that shows one map and reveals its cells step by step.
-
-    The image (and colour bar) are set once per map with `set_map`; a step only moves the grey
-    cover over cells not computed yet and blanks or restores the numbers that changed, which
-    keeps an animation step cheap on a 62x62 map. (Candidate for the shared MatrixView.)"""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._full_texts: list[str] = []
-        self._shown = np.zeros(0, bool)   # (H*W,) whether a cell's number is shown now
-
-    def set_map(self, values: np.ndarray, levels: tuple[float, float]) -> None:
-        self.set_matrix(values, levels=levels)
-        self._full_texts = self.cell_texts()
-        self._shown = np.ones(len(self._full_texts), bool)
-
-    def set_filled(self, mask: np.ndarray | None) -> None:
-        """Cells where `mask` is True are done; None shows every cell."""
-        self.set_overlay(None if mask is None else ~mask, rgba=NOT_YET)
-        if not self._texts:
-            return
-        want = np.ones(len(self._texts), bool) if mask is None else np.asarray(mask).ravel()
-        for k in np.flatnonzero(want != self._shown):
-            self._texts[k].setText(self._full_texts[k] if want[k] else "")
-        self._shown = want.copy()
 
 
 def parse_grid(text: str) -> np.ndarray:
@@ -175,10 +141,9 @@ class ProductsView(QWidget):
         self.titles: list[QLabel] = []
         self.row = QHBoxLayout()
         self.row.setContentsMargins(0, 0, 0, 0)
-        self.equation = QLabel()
+        self.equation = LiveLabel(lines=4)
         self.equation.setWordWrap(True)
-        self.equation.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.equation.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
+        self.equation.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.row, 1)
@@ -194,7 +159,7 @@ class ProductsView(QWidget):
                 item.layout().deleteLater()
         while len(self.views) < n:
             box = QVBoxLayout()
-            title = QLabel()
+            title = LiveLabel()
             title.setAlignment(Qt.AlignCenter)
             view = MatrixView(colormap="diverging", number_format="{:.2f}", max_number_cells=49)
             view.setMinimumSize(110, 110)
@@ -356,11 +321,11 @@ class Conv2dPanel(QWidget):
         self.input_view = PaintableMatrixView(colormap="gray", number_format="{:.2f}",
                                               max_number_cells=400)
         self.input_view.cellPainted.connect(self._on_cell_painted)
-        self.output_view = FillingMatrixView(colormap="diverging", number_format="{:.2f}",
+        self.output_view = MatrixView(colormap="diverging", number_format="{:.2f}",
                                              max_number_cells=400, colorbar=True)
         self.output_view.cellClicked.connect(self.jump_to_cell)
         self.products_view = ProductsView()
-        self.activated_view = FillingMatrixView(colormap="diverging", number_format="{:.2f}",
+        self.activated_view = MatrixView(colormap="diverging", number_format="{:.2f}",
                                                 max_number_cells=144)
         self.activated_view.cellClicked.connect(self.jump_to_cell)
         self.curve_plot = pg.PlotWidget()
@@ -371,6 +336,7 @@ class Conv2dPanel(QWidget):
         self.curve_plot.setLabel("bottom", "x")
         self.curve_plot.setLabel("left", "f(x)")
         self.curve_plot.setMinimumHeight(130)
+        cache_axes(self.curve_plot)  # the markers move every step; the axes and grid do not
         self.curve = self.curve_plot.plot(pen=pg.mkPen("#1f5fbf", width=2.5))
         # the current cell on the curve: a cross-hair (two lines are cheaper to move per step
         # than a scatter point)
@@ -384,8 +350,8 @@ class Conv2dPanel(QWidget):
         self.code_panel = CodePanel("PyTorch")
         self.code_panel.setMinimumHeight(185)
         self.player_bar = StepPlayerBar(self.player)
-        self.step_label = QLabel()
-        self.step_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.step_label = LiveLabel()
+        self.step_label.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
     @staticmethod
     def _titled(title: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
@@ -824,8 +790,8 @@ class Conv2dPanel(QWidget):
         else:
             mask = (np.arange(ho * wo) <= i * wo + j).reshape(ho, wo)  # cells done so far
         if c != self._shown_filter:  # a new map: set its image once
-            self.output_view.set_map(trace.output[c], self._levels_out)
-            self.activated_view.set_map(self.activated[c], self._levels_act)
+            self.output_view.set_matrix(trace.output[c], self._levels_out)
+            self.activated_view.set_matrix(self.activated[c], self._levels_act)
         self.output_view.set_filled(mask)
         self.output_view.set_highlight((i, j, 1, 1))
         self.activated_view.set_filled(mask)

@@ -409,8 +409,6 @@ class PoolingPage(Page):
         mask = np.zeros(t.output.shape[1:], bool)
         mask.reshape(-1)[:index + 1] = True
         self.output_view.set_matrix(t.output[0], levels=self._levels, mask=mask)
-        # cells not computed yet look blank rather than "lowest value"
-        self.output_view.set_overlay(~mask, rgba=(232, 232, 232, 255))
         self.output_view.set_highlight((i, j, 1, 1), color="#ff8c00")
 
         window_levels = self._levels

@@ -35,7 +35,6 @@ from gui.widgets.unrolled_view import UnrolledRnnView
 from gui.widgets.vector_strip import VectorStrip
 
 MAX_TOKENS = 40
-NOT_YET = (250, 250, 250, 255)   # overlay colour of heatmap cells not computed yet
 SOURCES = {"words": "Words of a sentence", "chars": "Characters", "signal": "Signal samples"}
 DEFAULT_TEXT = {
     "words": "the film was not good , it was great",
@@ -433,7 +432,7 @@ class StepThroughPanel(QWidget):
         mask = np.zeros(h.T.shape, bool)
         mask[:, : t + 1] = True
         self.history_view.set_matrix(h.T, levels=(-1, 1), mask=mask)
-        self.history_view.set_overlay(~mask, rgba=NOT_YET)  # tokens not read yet: blank
+        self.history_view.set_filled(mask)  # tokens not read yet: blank
         self.history_view.set_highlight((j, t, 1, 1))
         if m.positive is not None:
             p = float(m.positive[t])

@@ -1,16 +1,20 @@
 """`MatrixView`: a 2-D array as a heatmap, with numbers in the cells when they fit.
 
-Used for inputs, kernels, feature maps, pooling windows and gate heatmaps. Following
-pyqtgraph's performance notes, the image, the text items and the highlight rectangles are made
-once (text items again only when the shape changes); an update only calls `setImage` with fixed
-levels and `setText`.
+Used for inputs, kernels, feature maps, pooling windows and gate heatmaps. Kept cheap to update
+because animations call it every step (pyqtgraph's performance notes):
+- the image, the covers and the highlight rectangles are made once; an update calls `setImage`
+  with fixed levels;
+- all the cell numbers are drawn by ONE graphics item in one paint call (not one TextItem per
+  cell), with the font sized to the cell on screen, so they stay readable on a projector;
+- cells not computed yet are hidden under a neutral cover (`mask=` / `set_filled`), so an
+  animation step only moves that cover instead of re-rendering the map.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 COLORMAPS = {
@@ -19,6 +23,68 @@ COLORMAPS = {
     "viridis": lambda: pg.colormap.get("viridis"),
     "magma": lambda: pg.colormap.get("magma"),
 }
+NOT_YET_RGBA = (236, 236, 236, 255)   # cells an animation has not reached yet
+
+
+class FastImageItem(pg.ImageItem):
+    """An ImageItem whose rendered QImage is converted once to premultiplied ARGB32, the format
+    the raster painter draws without converting on every repaint (pyqtgraph renders lookup-table
+    images as Indexed8)."""
+
+    def render(self):
+        super().render()
+        if self.qimage is not None and self.qimage.format() != QImage.Format_ARGB32_Premultiplied:
+            self.qimage = self.qimage.convertToFormat(QImage.Format_ARGB32_Premultiplied)
+
+
+class CellNumbers(pg.GraphicsObject):
+    """The numbers of every cell of an (H, W) grid, painted in one go in device pixels."""
+
+    MIN_CELL_PX = 16   # below this a number cannot be read: draw none
+
+    def __init__(self):
+        super().__init__()
+        self.shape = (0, 0)
+        self.texts: list[str] = []
+        self.dark_text = np.zeros(0, bool)   # (H*W,) True: black text (light cell)
+        self.shown = np.zeros(0, bool)       # (H*W,) False: cell blank (not computed yet)
+        self.setZValue(3)
+
+    def set_cells(self, shape, texts, dark_text, shown) -> None:
+        self.prepareGeometryChange()
+        self.shape, self.texts, self.dark_text, self.shown = shape, texts, dark_text, shown
+        self.update()
+
+    def set_shown(self, shown: np.ndarray) -> None:
+        self.shown = shown
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.shape[1], self.shape[0])
+
+    def paint(self, painter, *args) -> None:
+        h, w = self.shape
+        if not self.texts or h * w == 0:
+            return
+        t = painter.transform()
+        cell_w, cell_h = abs(t.m11()), abs(t.m22())
+        if min(cell_w, cell_h) < self.MIN_CELL_PX:
+            return
+        longest = max((len(s) for s in self.texts), default=1) or 1
+        px = int(max(7, min(cell_h * 0.42, cell_w / (0.62 * longest + 0.6), 26)))
+        font = QFont()
+        font.setPixelSize(px)
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(font)
+        black, white = QColor(0, 0, 0), QColor(255, 255, 255)
+        for k in np.flatnonzero(self.shown):
+            r, c = divmod(int(k), w)
+            centre = t.map(QPointF(c + 0.5, r + 0.5))
+            painter.setPen(black if self.dark_text[k] else white)
+            painter.drawText(QRectF(centre.x() - cell_w / 2, centre.y() - cell_h / 2, cell_w, cell_h),
+                             Qt.AlignCenter, self.texts[k])
+        painter.restore()
 
 
 class MatrixView(pg.GraphicsLayoutWidget):
@@ -43,13 +109,19 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.plot.setAspectLocked(True)
         for name in ("left", "bottom"):
             self.plot.showAxis(name, axes)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = FastImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
-        self.overlay = pg.ImageItem(axisOrder="row-major")  # RGBA tint (e.g. padding cells)
+        self.overlay = FastImageItem(axisOrder="row-major")  # RGBA tint (e.g. padding cells)
         self.overlay.setZValue(1)
         self.plot.addItem(self.overlay)
+        self.cover = FastImageItem(axisOrder="row-major")    # hides cells not computed yet
+        self.cover.setZValue(2)
+        self.plot.addItem(self.cover)
+        self.numbers = CellNumbers()
+        self.plot.addItem(self.numbers)
         self._colormap_name = colormap
         self._cmap = COLORMAPS[colormap]()
+        self._lut = self._cmap.getLookupTable(nPts=256, alpha=False)
         self.image.setColorMap(self._cmap)
         self.colorbar = None
         if colorbar:
@@ -58,7 +130,6 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.show_numbers = show_numbers      # None: automatic (when the grid is small)
         self.max_number_cells = max_number_cells
         self.number_format = number_format
-        self._texts: list[pg.TextItem] = []
         self._shape: tuple[int, int] | None = None
         self._levels = (0.0, 1.0)
         self._values = np.zeros((0, 0), np.float32)
@@ -69,36 +140,49 @@ class MatrixView(pg.GraphicsLayoutWidget):
     # -- data ----------------------------------------------------------------------------------
     def set_matrix(self, values, levels: tuple[float, float] | None = None,
                    mask: np.ndarray | None = None) -> None:
-        """Show `values` (H, W). `levels` fixes the colour scale (default: symmetric or min/max).
-        Cells where `mask` is False are left blank (not yet computed)."""
+        """Show `values` (H, W). `levels` fixes the colour scale (default: symmetric for the
+        diverging map, else min/max). Cells where `mask` is False are covered (not computed yet)."""
         values = np.ascontiguousarray(values, dtype=np.float32)
         if values.ndim != 2:
             raise ValueError(f"MatrixView needs a 2-D array, got shape {values.shape}")
-        finite = np.isfinite(values)
-        shown = np.where(finite, values, 0.0).astype(np.float32)
+        shown = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
         if levels is None:
             levels = self._auto_levels(shown)
-        self._levels = (float(levels[0]), float(levels[1]))
+        levels = (float(levels[0]), float(levels[1]))
         self._values = values
-        if mask is not None:
-            lo = self._levels[0]
-            shown = np.where(mask, shown, lo).astype(np.float32)
-        self.image.setImage(shown, levels=self._levels, autoLevels=False)
-        if self.colorbar is not None:
-            self.colorbar.setLevels(self._levels)
+        self.image.setImage(shown, levels=levels, autoLevels=False)
+        if self.colorbar is not None and levels != self._levels:
+            self.colorbar.setLevels(levels)
+        self._levels = levels
         if values.shape != self._shape:
             self._shape = values.shape
-            self._rebuild_texts()
             self.plot.setRange(QRectF(0, 0, values.shape[1], values.shape[0]), padding=0.02)
-        self._update_texts(mask)
+        self._update_numbers()
+        self.set_filled(mask)
+
+    def set_filled(self, mask: np.ndarray | None) -> None:
+        """Cover the cells where `mask` is False (an animation's cells not reached yet); None
+        uncovers all. Cheap: the image itself is not touched."""
+        if mask is None or self._shape is None:
+            self.cover.clear()
+            self.numbers.set_shown(np.ones(self._values.size, bool) if self.numbers.texts
+                                   else np.zeros(0, bool))
+            return
+        mask = np.asarray(mask, bool)
+        cover = np.zeros(mask.shape + (4,), np.uint8)
+        cover[~mask] = NOT_YET_RGBA
+        self.cover.setImage(cover, autoLevels=False, levels=(0, 255))
+        if self.numbers.texts:
+            self.numbers.set_shown(mask.ravel().copy())
 
     def set_rgb(self, rgb: np.ndarray) -> None:
         """Show an (H, W, 3) colour image in [0, 1] (no numbers)."""
         rgb = np.ascontiguousarray(np.clip(rgb, 0, 1) * 255, dtype=np.uint8)
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        self.numbers.set_cells((0, 0), [], np.zeros(0, bool), np.zeros(0, bool))
+        self.cover.clear()
         if rgb.shape[:2] != self._shape:
             self._shape = rgb.shape[:2]
-            self._clear_texts()
             self.plot.setRange(QRectF(0, 0, rgb.shape[1], rgb.shape[0]), padding=0.02)
 
     def _auto_levels(self, values: np.ndarray) -> tuple[float, float]:
@@ -113,6 +197,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
     def set_colormap(self, name: str) -> None:
         self._colormap_name = name
         self._cmap = COLORMAPS[name]()
+        self._lut = self._cmap.getLookupTable(nPts=256, alpha=False)
         self.image.setColorMap(self._cmap)
         if self.colorbar is not None:
             self.colorbar.setColorMap(self._cmap)
@@ -134,45 +219,20 @@ class MatrixView(pg.GraphicsLayoutWidget):
             return self.show_numbers
         return self._shape[0] * self._shape[1] <= self.max_number_cells
 
-    def _clear_texts(self) -> None:
-        for t in self._texts:
-            self.plot.removeItem(t)
-        self._texts = []
-
-    def _rebuild_texts(self) -> None:
-        self._clear_texts()
+    def _update_numbers(self) -> None:
         if not self._numbers_wanted():
+            if self.numbers.texts:
+                self.numbers.set_cells((0, 0), [], np.zeros(0, bool), np.zeros(0, bool))
             return
-        h, w = self._shape
-        font = QFont()
-        font.setPointSizeF(max(6.0, min(11.0, 90.0 / max(h, w))))
-        for r in range(h):
-            for c in range(w):
-                t = pg.TextItem(anchor=(0.5, 0.5))
-                t.setFont(font)
-                t.setPos(c + 0.5, r + 0.5)
-                t.setZValue(3)
-                self.plot.addItem(t)
-                self._texts.append(t)
-
-    def _update_texts(self, mask: np.ndarray | None) -> None:
-        if not self._texts:
-            return
+        flat = self._values.ravel()
+        fmt = self.number_format
+        texts = [fmt.format(v) if np.isfinite(v) else str(v) for v in flat.tolist()]
         lo, hi = self._levels
         span = hi - lo if hi > lo else 1.0
-        flat = self._values.ravel()
-        flat_mask = None if mask is None else np.asarray(mask).ravel()
-        lut = self._cmap.getLookupTable(nPts=256, alpha=False)
-        for k, t in enumerate(self._texts):
-            v = flat[k]
-            if flat_mask is not None and not flat_mask[k]:
-                t.setText("")
-                continue
-            t.setText(self.number_format.format(v) if np.isfinite(v) else str(v))
-            idx = int(np.clip((v - lo) / span, 0, 1) * 255) if np.isfinite(v) else 0
-            r, g, b = lut[idx][:3]
-            light = 0.299 * r + 0.587 * g + 0.114 * b > 140
-            t.setColor(QColor(0, 0, 0) if light else QColor(255, 255, 255))
+        idx = (np.clip((np.nan_to_num(flat, nan=lo, posinf=hi, neginf=lo) - lo) / span, 0, 1) * 255).astype(int)
+        rgb = self._lut[idx][:, :3].astype(np.float32)
+        dark_text = rgb @ np.array([0.299, 0.587, 0.114], np.float32) > 140  # light cell
+        self.numbers.set_cells(self._values.shape, texts, dark_text, np.ones(flat.size, bool))
 
     # -- highlights ----------------------------------------------------------------------------
     def set_highlight(self, rect: tuple[int, int, int, int] | None, color="#ff8c00",
@@ -229,4 +289,6 @@ class MatrixView(pg.GraphicsLayoutWidget):
         return self._values
 
     def cell_texts(self) -> list[str]:
-        return [t.toPlainText() for t in self._texts]
+        """The number shown in each cell, row-major ("" where a cell is blank or covered)."""
+        n = self.numbers
+        return [t if s else "" for t, s in zip(n.texts, n.shown)]

@@ -18,7 +18,6 @@ from gui.widgets.matrix_view import MatrixView
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
 
 BAR_COLOR = (70, 110, 190)
-NOT_YET = (250, 250, 250, 255)     # heatmap cells for rows not read yet
 UNREAD = (30, 30, 70, 115)         # tint over the image rows not read yet
 TOP_COLOR = (230, 120, 20)
 
@@ -202,13 +201,13 @@ class RowReaderPanel(QWidget):
         mask = np.zeros((10, 28), bool)
         mask[:, : t + 1] = True
         self.prob_view.set_matrix(r.probs.T, levels=(0, 1), mask=mask)
-        self.prob_view.set_overlay(~mask, rgba=NOT_YET)
+        self.prob_view.set_filled(mask)
         self.prob_view.set_highlight((0, t, 10, 1))
         hidden = r.hidden.T  # (H, 28)
         hmask = np.zeros(hidden.shape, bool)
         hmask[:, : t + 1] = True
         self.hidden_view.set_matrix(hidden, levels=(-1, 1), mask=hmask)
-        self.hidden_view.set_overlay(~hmask, rgba=NOT_YET)
+        self.hidden_view.set_filled(hmask)
         self.hidden_view.set_highlight((0, t, hidden.shape[0], 1))
         self.verdict.setText(f"After row {t + 1} of 28: it looks like a <b>{best}</b> "
                              f"({probs[best]:.0%})" + ("" if t < 27 else "  — final answer"))

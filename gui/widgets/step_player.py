@@ -11,6 +11,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
+from gui.widgets.live_label import LiveLabel
+
 SPEEDS = [0.5, 1, 2, 4, 8, 15, 30, 60]  # steps per second
 
 
@@ -121,6 +123,7 @@ class StepPlayerBar(QWidget):
 
     def __init__(self, player: StepPlayer, parent=None, step_name: str = "step"):
         super().__init__(parent)
+        self.setAutoFillBackground(True)  # opaque: a moving slider does not repaint the page
         self.player = player
         self.step_name = step_name
         style = self.style()
@@ -133,15 +136,13 @@ class StepPlayerBar(QWidget):
         self.position = QSlider(Qt.Horizontal)
         self.position.setToolTip("Drag to any step")
         self.position.valueChanged.connect(player.go_to)
-        self.position_label = QLabel()
-        self.position_label.setMinimumWidth(110)
+        self.position_label = LiveLabel(min_width=120)
         self.speed_slider = QSlider(Qt.Horizontal)
         self.speed_slider.setRange(0, len(SPEEDS) - 1)
         self.speed_slider.setMaximumWidth(120)
         self.speed_slider.setToolTip("Animation speed (+ / -)")
         self.speed_slider.valueChanged.connect(self._on_speed_slider)
-        self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(60)
+        self.speed_label = LiveLabel(min_width=50)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
