@@ -154,7 +154,10 @@ def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimiz
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Dataset, device: torch.device, batch_size: int = 512,
              num_classes: int | None = None, loss: str = "cross_entropy"):
-    """(accuracy, mean loss, confusion matrix or None) of `model` on `data`."""
+    """(accuracy, mean loss, confusion matrix or None) of `model` on `data`.
+
+    Targets may be one label per sample (B,) or one per token (B, T) with logits (B, C, T):
+    accuracy, loss and the confusion matrix then count tokens."""
     was_training = model.training
     model.eval()
     total, correct, loss_sum = 0, 0, 0.0
@@ -162,16 +165,15 @@ def evaluate(model: nn.Module, data: Dataset, device: torch.device, batch_size: 
     for x, y in iterate_batches(data, batch_size, False, None):
         x, y = x.to(device), y.to(device)
         out = model(x)
+        total += y.numel()  # labels (or regression targets) scored
         if loss == "mse":
             loss_sum += float(nn.functional.mse_loss(out, y, reduction="sum"))
-            total += y.shape[0]
             continue
         loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
         pred = out.argmax(1)
         correct += int((pred == y).sum())
-        total += y.shape[0]
         k = num_classes or out.shape[1]
-        cm = torch.bincount(y * k + pred, minlength=k * k).reshape(k, k).cpu()
+        cm = torch.bincount((y * k + pred).flatten(), minlength=k * k).reshape(k, k).cpu()
         confusion = cm if confusion is None else confusion + cm
     model.train(was_training)
     if total == 0:
@@ -208,7 +210,7 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
         optimizer = make_optimizer(config, model)
         for epoch in range(config.epochs):
             model.train()
-            epoch_loss, epoch_correct, epoch_seen = 0.0, 0, 0
+            epoch_loss, epoch_correct, epoch_seen, epoch_labels = 0.0, 0, 0, 0
             for x, y in iterate_batches(train_data, config.batch_size, True, generator):
                 if control.paused:
                     control.wait_while_paused()
@@ -232,6 +234,7 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
                 epoch_loss += loss_value * batch
                 if config.loss != "mse":
                     epoch_correct += int((out.argmax(1) == y).sum())
+                    epoch_labels += y.numel()  # one per sample, or one per token
                 elapsed = time.perf_counter() - start
                 snapshot = None
                 if snapshot_fn is not None and (step == 1 or step % config.snapshot_every == 0):
@@ -241,7 +244,7 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
                         model.train()
                 event = TrainEvent(
                     "step", epoch, step, total_steps, loss_value,
-                    epoch_correct / epoch_seen if config.loss != "mse" else math.nan,
+                    epoch_correct / epoch_labels if config.loss != "mse" else math.nan,
                     seen / max(elapsed, 1e-9), elapsed, snapshot)
                 if on_step(event) is False:
                     control.stop()
@@ -254,9 +257,9 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
             elapsed = time.perf_counter() - start
             event = TrainEvent(
                 "epoch", epoch, step, total_steps, epoch_loss / max(epoch_seen, 1),
-                epoch_correct / max(epoch_seen, 1) if config.loss != "mse" else math.nan,
+                epoch_correct / max(epoch_labels, 1) if config.loss != "mse" else math.nan,
                 seen / max(elapsed, 1e-9), elapsed,
-                train_accuracy=epoch_correct / max(epoch_seen, 1) if config.loss != "mse" else math.nan,
+                train_accuracy=epoch_correct / max(epoch_labels, 1) if config.loss != "mse" else math.nan,
                 test_accuracy=test_acc, test_loss=test_loss, confusion=confusion)
             history.append(event)
             if on_step(event) is False:

@@ -193,11 +193,12 @@ class MainWindow(QMainWindow):
 
     # -- settings and closing -----------------------------------------------------------------
     def _restore_settings(self) -> None:
+        self.resize(1440, 900)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1440, 900)
+            if self.width() < 800 or self.height() < 550:  # a window saved tiny (e.g. by a script)
+                self.resize(1440, 900)
         size = self.settings.value("view/font_size", 0.0, type=float)
         if size:
             self._set_font_size(size)

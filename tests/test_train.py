@@ -152,3 +152,26 @@ def test_corrupt_and_mismatched_checkpoints(tmp_path):
         load_checkpoint(wrong, expect_arch="lenet5")
     with pytest.raises(CheckpointError, match="No checkpoint"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_per_token_targets_count_tokens():
+    """Taggers and character models have one label per token: (B, T) targets, (B, C, T) logits."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 5, 3, generator=g)             # (B, T, features)
+    y = (x[..., 0] > 0).long()                          # (B, T): sign of the first feature
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.lin(x).transpose(1, 2)          # (B, C, T)
+
+    events = []
+    result = fit(TrainConfig(lr=0.05, batch_size=16, epochs=3, device="cpu"), Tagger(),
+                 TensorDataset(x, y), TensorDataset(x, y), events.append)
+    epoch = [e for e in events if e.kind == "epoch"][-1]
+    assert 0.9 < epoch.train_accuracy <= 1.0 and 0.9 < result.test_accuracy <= 1.0
+    assert all(e.accuracy <= 1.0 for e in events)
+    assert epoch.confusion.sum() == y.numel()           # every token scored once
