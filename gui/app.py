@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -43,6 +44,26 @@ def configure_pyqtgraph() -> None:
     pg.setConfigOptions(background="w", foreground="k", antialias=True, imageAxisOrder="row-major")
 
 
+class LoadingLabel(QLabel):
+    """Shown while a page is imported. The first page is built only after this label has been
+    painted, so the window is on screen before torch loads."""
+
+    def __init__(self, then):
+        super().__init__("Loading…")
+        self.setAlignment(Qt.AlignCenter)
+        self.setStyleSheet("color: #777; font-size: 18pt;")
+        self._then = then
+        self.first_painted_at: float | None = None  # time.perf_counter() of the first paint
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.first_painted_at is None:
+            self.first_painted_at = time.perf_counter()
+        if self._then is not None:
+            then, self._then = self._then, None
+            QTimer.singleShot(0, then)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, start_page: str | None = None):
         super().__init__()
@@ -71,12 +92,14 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._restore_settings()
-        self.page_list.currentRowChanged.connect(self._on_page_row_changed)
         wanted = start_page or self.settings.value("window/page", "convolution", type=str)
         ids = [p[0] for p in PAGES]
-        row = ids.index(wanted) if wanted in ids else 0
-        # Select (and so build) the first page once the window is shown.
-        QTimer.singleShot(0, lambda: self.page_list.setCurrentRow(row))
+        # Select the start page before connecting (a list taking focus would otherwise build
+        # row 0 at once); it is built only after the window has painted a Loading placeholder.
+        self.page_list.setCurrentRow(ids.index(wanted) if wanted in ids else 0)
+        self.page_list.currentRowChanged.connect(self._on_page_row_changed)
+        self.loading = LoadingLabel(then=self._open_current_page)
+        self.stack.addWidget(self.loading)
 
     # -- menus -------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -137,6 +160,9 @@ class MainWindow(QMainWindow):
             "Every number on screen is computed by PyTorch.</p>"))
 
     # -- pages -------------------------------------------------------------------------------
+    def _open_current_page(self) -> None:
+        self._on_page_row_changed(self.page_list.currentRow())
+
     def _on_page_row_changed(self, row: int) -> None:
         if row < 0:
             return
@@ -155,8 +181,12 @@ class MainWindow(QMainWindow):
         return self._pages[page_id]
 
     def show_page(self, page_id: str) -> QWidget:
-        ids = [p[0] for p in PAGES]
-        self.page_list.setCurrentRow(ids.index(page_id))
+        """Make a page the visible one (building it if needed) and return it."""
+        row = [p[0] for p in PAGES].index(page_id)
+        if self.page_list.currentRow() == row:
+            self._on_page_row_changed(row)  # selected but maybe not built yet (startup)
+        else:
+            self.page_list.setCurrentRow(row)
         return self._pages[page_id]
 
     def _build_page(self, page_id: str) -> QWidget:

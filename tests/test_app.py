@@ -29,3 +29,16 @@ def test_status_messages(qtbot):
     w.show_message("Kernel cell (1, 2) is not a number.", "error")
     assert "not a number" in w.status_label.text()
     assert "b00020" in w.status_label.styleSheet()
+
+
+def test_start_page_is_built_only_after_the_window_paints(qtbot):
+    """The window appears before torch-heavy pages load: a Loading placeholder paints first."""
+    w = MainWindow(start_page="pooling")
+    qtbot.addWidget(w)
+    assert w._pages == {}                       # nothing built at construction
+    assert w.page_list.currentItem().text() == "Pooling"
+    w.show()
+    qtbot.waitUntil(lambda: "pooling" in w._pages, timeout=20000)
+    assert w.loading.first_painted_at is not None
+    assert list(w._pages) == ["pooling"]        # row 0 was not built on the way
+    assert w.stack.currentWidget() is w._pages["pooling"]
