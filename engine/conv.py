@@ -8,12 +8,13 @@ is looked at, yet `.steps` still behaves like a list (len, indexing, slicing, it
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from engine.steps import LazySteps
 
 
 def pair(v, name: str = "value") -> tuple[int, int]:
@@ -79,32 +80,6 @@ class ConvStep:
     value: float                     # products.sum() + bias
 
 
-class ConvSteps(Sequence):
-    """The steps of a trace, each built when asked for (a list-like view over output cells)."""
-
-    def __init__(self, trace: "ConvTrace"):
-        self._trace = trace
-        c_out, h, w = trace.output.shape
-        self._len = c_out * h * w
-
-    def __len__(self) -> int:
-        return self._len
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[k] for k in range(*index.indices(self._len))]
-        k = int(index)
-        if k < 0:
-            k += self._len
-        if not 0 <= k < self._len:
-            raise IndexError(f"step {index} out of range (0..{self._len - 1})")
-        return self._trace.step(k)
-
-    def __iter__(self):
-        for k in range(self._len):
-            yield self._trace.step(k)
-
-
 @dataclass
 class ConvTrace:
     """Everything the Convolution page shows for one configuration."""
@@ -116,10 +91,10 @@ class ConvTrace:
     dilation: tuple[int, int]
     padded: np.ndarray            # (C_in, H + 2pH, W + 2pW) zero-padded input
     output: np.ndarray            # (C_out, H_out, W_out) equal to F.conv2d
-    steps: ConvSteps = field(init=False, repr=False)
+    steps: LazySteps = field(init=False, repr=False)  # built on demand by `step(k)`
 
     def __post_init__(self):
-        self.steps = ConvSteps(self)
+        self.steps = LazySteps(int(np.prod(self.output.shape)), self.step)
 
     @property
     def kernel_span(self) -> tuple[int, int]:

@@ -9,12 +9,13 @@ bottom/right) to give the output. Signal generators and 1-D kernel presets feed 
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from engine.steps import LazySteps
 
 
 def _pair(v, name: str) -> tuple[int, int]:
@@ -66,28 +67,6 @@ class Conv1dStep:
     value: float                 # products.sum() + bias, as torch computed it
 
 
-class _Conv1dSteps(Sequence):
-    def __init__(self, trace: "Conv1dTrace"):
-        self._t = trace
-
-    def __len__(self) -> int:
-        return int(np.prod(self._t.output.shape))
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[k] for k in range(*index.indices(len(self)))]
-        n = len(self)
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(index)
-        t = self._t
-        c, i = (int(v) for v in np.unravel_index(index, t.output.shape))
-        pos = t.positions(i)
-        window = t.padded[:, pos].copy()
-        return Conv1dStep((c, i), pos, window, window * t.weight[c], float(t.output[c, i]))
-
-
 @dataclass
 class Conv1dTrace:
     """The result of `conv1d_trace`: torch's output plus what the animation shows."""
@@ -102,7 +81,14 @@ class Conv1dTrace:
     output: np.ndarray         # (C_out, L_out), from torch
 
     def __post_init__(self):
-        self.steps = _Conv1dSteps(self)
+        self.steps = LazySteps(int(np.prod(self.output.shape)), self.step)
+
+    def step(self, index: int) -> Conv1dStep:
+        """Step `index` of the animation, built now."""
+        c, i = (int(v) for v in np.unravel_index(index, self.output.shape))
+        pos = self.positions(i)
+        window = self.padded[:, pos].copy()
+        return Conv1dStep((c, i), pos, window, window * self.weight[c], float(self.output[c, i]))
 
     def positions(self, i: int) -> np.ndarray:
         """Padded-signal indices the kernel reads for output sample i: i*s + d*t, t = 0..k-1."""
@@ -167,28 +153,6 @@ class TransposedStep:
     canvas: np.ndarray               # (C_out, Hc, Wc) running sum after this step, before crop and bias
 
 
-class _TransposedSteps(Sequence):
-    def __init__(self, trace: "TransposedTrace"):
-        self._t = trace
-
-    def __len__(self) -> int:
-        return int(self._t.input.size)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[k] for k in range(*index.indices(len(self)))]
-        n = len(self)
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(index)
-        t = self._t
-        ci, i, j = (int(v) for v in np.unravel_index(index, t.input.shape))
-        v = float(t.input[ci, i, j])
-        origin = (i * t.stride[0], j * t.stride[1])
-        return TransposedStep((ci, i, j), v, origin, v * t.weight[ci], t.canvas_after(index))
-
-
 @dataclass
 class TransposedTrace:
     """The result of `conv_transpose2d_trace`."""
@@ -203,7 +167,14 @@ class TransposedTrace:
     output: np.ndarray               # (C_out, H_out, W_out), from torch
 
     def __post_init__(self):
-        self.steps = _TransposedSteps(self)
+        self.steps = LazySteps(int(self.input.size), self.step)
+
+    def step(self, index: int) -> TransposedStep:
+        """Step `index` of the animation, built now."""
+        ci, i, j = (int(v) for v in np.unravel_index(index, self.input.shape))
+        v = float(self.input[ci, i, j])
+        origin = (i * self.stride[0], j * self.stride[1])
+        return TransposedStep((ci, i, j), v, origin, v * self.weight[ci], self.canvas_after(index))
 
     @property
     def canvas_shape(self) -> tuple[int, int, int]:

@@ -7,12 +7,13 @@ feature map costs no more than the torch call itself.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from engine.steps import LazySteps
 
 MODES = ("max", "avg")
 
@@ -41,34 +42,6 @@ class PoolStep:
     argmax: tuple[int, int] | None    # (row, col) inside the window that max pooling kept; None for avg
 
 
-class _PoolSteps(Sequence):
-    """The steps of a trace, made on demand (a 255x255 output would be 65k objects otherwise)."""
-
-    def __init__(self, trace: "PoolTrace"):
-        self._t = trace
-
-    def __len__(self) -> int:
-        return int(np.prod(self._t.output.shape))
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[k] for k in range(*index.indices(len(self)))]
-        n = len(self)
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(index)
-        t = self._t
-        c, i, j = (int(v) for v in np.unravel_index(index, t.output.shape))
-        r0, c0 = t.window_origin(i, j)
-        kh, kw = t.kernel_size
-        window = t.padded[c, r0:r0 + kh, c0:c0 + kw].copy()
-        argmax = None
-        if t.mode == "max":
-            argmax = (int(t.argmax_rows[c, i, j]), int(t.argmax_cols[c, i, j]))
-        return PoolStep((c, i, j), (r0, c0), window, float(t.output[c, i, j]), argmax)
-
-
 @dataclass
 class PoolTrace:
     """The result of `pool2d_trace`: torch's output plus everything the animation shows."""
@@ -84,7 +57,18 @@ class PoolTrace:
     argmax_cols: np.ndarray | None   # (C, H_out, W_out) column of it
 
     def __post_init__(self):
-        self.steps = _PoolSteps(self)
+        self.steps = LazySteps(int(np.prod(self.output.shape)), self.step)
+
+    def step(self, index: int) -> PoolStep:
+        """Step `index` of the animation, built now."""
+        c, i, j = (int(v) for v in np.unravel_index(index, self.output.shape))
+        r0, c0 = self.window_origin(i, j)
+        kh, kw = self.kernel_size
+        window = self.padded[c, r0:r0 + kh, c0:c0 + kw].copy()
+        argmax = None
+        if self.mode == "max":
+            argmax = (int(self.argmax_rows[c, i, j]), int(self.argmax_cols[c, i, j]))
+        return PoolStep((c, i, j), (r0, c0), window, float(self.output[c, i, j]), argmax)
 
     def window_origin(self, i: int, j: int) -> tuple[int, int]:
         """Top-left (row, col) in the padded input of the window giving output cell (i, j)."""

@@ -326,3 +326,14 @@ def test_other_code_runs_and_prints_the_promised_shape():
                  codegen.conv_transpose2d_code((1, 3, 3), 2, 3, stride=2, padding=1,
                                                output_padding=1)):
         assert _run(code) == _promised_shape(code)
+
+
+def test_lazy_steps_behave_like_a_list():
+    from engine.steps import LazySteps
+    made = []
+    steps = LazySteps(4, lambda k: made.append(k) or k * 10)
+    assert made == []                      # nothing built up front
+    assert len(steps) == 4 and steps[1] == 10 and steps[-1] == 30
+    assert steps[1:3] == [10, 20] and list(steps) == [0, 10, 20, 30]
+    with pytest.raises(IndexError):
+        steps[4]

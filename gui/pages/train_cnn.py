@@ -34,8 +34,9 @@ from engine.train import (TrainConfig, TrainEvent, TrainResult, available_device
                           pick_device)
 from gui.app import app_settings
 from gui.pages.base import Page
-from gui.widgets.curve_panel import CurvePanel
 from gui.widgets.compact_map_grid import CompactMapGrid
+from gui.widgets.curve_panel import CurvePanel
+from gui.widgets.live_label import LiveLabel
 from gui.widgets.matrix_view import MatrixView
 from gui.widgets.prediction_grid import PredictionGrid
 from gui.workers import TrainRunner
@@ -312,8 +313,7 @@ class TrainCnnPage(Page):
         self.stop_button.clicked.connect(self.stop_training)
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("%p%")
-        self.eta_label = QLabel("")
-        self.eta_label.setMinimumWidth(260)
+        self.eta_label = LiveLabel(min_width=420)  # changes every redraw: must not relayout the page
         self.save_button = QPushButton("Save checkpoint…")
         self.save_button.clicked.connect(self._save_dialog)
         self.load_button = QPushButton("Load checkpoint…")
@@ -421,6 +421,8 @@ class TrainCnnPage(Page):
         name = self.settings.dataset
         spec = DATASETS[name]
         self._classes = spec.classes
+        if not self.runner.running:
+            self._blank_confusion()
         try:
             info = datasets.describe_dataset(name, self._folder(name))
             text = f"{info.n_train:,} training / {info.n_test:,} test images, " \
@@ -529,11 +531,7 @@ class TrainCnnPage(Page):
                                if s.dataset == "generated" else "Loading data…")
         self.message_label.setText("")
         self.message_label.setStyleSheet("")
-        self._set_confusion_ticks()
-        k = len(info.classes)
-        self.confusion_view.set_matrix(np.zeros((k, k)), levels=(0.0, 1.0),
-                                       mask=np.zeros((k, k), bool))
-        self.confusion_view.set_overlay(np.ones((k, k), bool), rgba=(235, 235, 235, 255))  # blank
+        self._blank_confusion()
         self.confusion_box.setTitle("Confusion matrix: appears at the end of epoch 1")
         job = functools.partial(training_job, s, root, model, self._data_cache)
         self.runner.start(job)
@@ -638,6 +636,13 @@ class TrainCnnPage(Page):
         else:
             self.filter_grid.set_maps(filters, levels="each")
 
+    def _blank_confusion(self) -> None:
+        """Class labels on the axes and every cell covered until an epoch ends."""
+        self._set_confusion_ticks()
+        k = len(self._classes)
+        self.confusion_view.set_matrix(np.zeros((k, k)), levels=(0.0, 1.0),
+                                       mask=np.zeros((k, k), bool))
+
     def _set_confusion_ticks(self) -> None:
         classes = self._classes
         left = [(k + 0.5, f"{c} {k}" if c != str(k) else c) for k, c in enumerate(classes)]
@@ -646,7 +651,6 @@ class TrainCnnPage(Page):
         self.confusion_view.plot.getAxis("bottom").setTicks([bottom])
 
     def _show_confusion(self, confusion: np.ndarray, epoch: int, accuracy: float) -> None:
-        self.confusion_view.set_overlay(None)
         self.confusion_view.set_matrix(confusion, levels=(0.0, float(max(confusion.max(), 1))))
         self.confusion_box.setTitle(f"Confusion matrix after epoch {epoch + 1} "
                                     f"(test accuracy {accuracy:.1%}; rows: true, columns: predicted)")
