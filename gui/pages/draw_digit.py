@@ -75,6 +75,7 @@ class PaintedText(QWidget):
     def __init__(self, point_size: float = 10.0, color: str = "#555", lines: int = 1,
                  parent=None):
         super().__init__(parent)
+        self.setAutoFillBackground(True)  # opaque: new text does not repaint the page behind it
         self._parts: list[tuple[str, str, bool]] = []     # (text, colour, bold)
         self._font = QFont(self.font())
         self._font.setPointSizeF(point_size)

@@ -27,6 +27,7 @@ class DigitCanvas(QWidget):
 
     def __init__(self, parent=None, pen_width: float = 22.0):
         super().__init__(parent)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)  # paintEvent fills every pixel: skip the parents
         self.pen_width = pen_width                # in buffer pixels (of 280)
         self._strokes: list[list[tuple[float, float, float]]] = []
         self._current: list[tuple[float, float, float]] | None = None
