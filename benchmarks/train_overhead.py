@@ -8,7 +8,7 @@ feature maps and predictions. In two further GUI rounds a QTimer firing every 5 
 thread records the longest gap between its ticks while training: the longest stall of the event
 loop.
 
-    .venv/bin/python benchmarks/train_overhead.py [--rounds 8] [--images 3000]
+    .venv/bin/python benchmarks/train_overhead.py [--rounds 6] [--images 12000]
 
 Last line: the ratio (GUI samples/s / bare samples/s), median over rounds.
 """
@@ -110,8 +110,8 @@ def gui_run(page, meter: StallMeter | None) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--images", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--images", type=int, default=12000)
     args = parser.parse_args()
     app = QApplication([])
     from gui.app import configure_pyqtgraph

@@ -42,8 +42,8 @@ from gui.widgets.prediction_grid import PredictionGrid
 from gui.workers import TrainRunner
 
 N_PREDICTIONS = 16
-SNAPSHOT_INTERVAL_S = 0.5    # newest filters/maps/predictions at most twice a second
-RENDER_INTERVAL_MS = 200     # the views redraw at most 5 times a second (painting costs
+SNAPSHOT_INTERVAL_S = 1.0    # newest filters/maps/predictions at most once a second
+RENDER_INTERVAL_MS = 400     # the views redraw at most 2.5 times a second (painting costs
                              # a core on a 2-core machine; training needs it more)
 CNN_ARCHS = ["lenet5", "cifarnet", "tinyvgg", "mlp"]
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
