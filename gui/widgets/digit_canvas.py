@@ -151,9 +151,12 @@ class DigitCanvas(QWidget):
         self.update()
 
     def _begin(self, pos: QPointF, pressure: float) -> None:
+        was_empty = self.is_empty()
         x, y = self._to_buffer(pos)
         self._current = [(x, y, pressure)]
         self._paint_on_buffer(self._current[0], self._current[0])
+        if was_empty:
+            self.update()  # stroke updates are partial: clear the "Draw a digit here" hint once
         self._changed_while_drawing()
 
     def _extend(self, pos: QPointF, pressure: float) -> None:
