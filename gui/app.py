@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from gui.gc_guard import GcGuard
 from gui.pages import PAGES
 
 ICON = Path(__file__).resolve().parent.parent / "assets" / "icons" / "app.svg"
@@ -249,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("StridesGates")
     app.setWindowIcon(QIcon(str(ICON)))
+    GcGuard(parent=app)  # cycles are collected from the event loop only (see gui/gc_guard.py)
     window = MainWindow(start_page=args.page)
     window.show()
     return app.exec()

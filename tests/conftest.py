@@ -1,4 +1,5 @@
 """Test setup: headless Qt, and fixtures shared by several test files."""
+import gc
 import os
 from pathlib import Path
 
@@ -23,6 +24,22 @@ def _isolated_settings(tmp_path_factory):
 def _pyqtgraph_config():
     from gui.app import configure_pyqtgraph
     configure_pyqtgraph()
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_automatic_gc():
+    """As in the app (gui/gc_guard.py): Python's cycle collector must not run in the middle of
+    Qt code (pytest-qt processes events while tearing a test down), where deleting a
+    collected pyqtgraph item crashes the process. Collection happens between tests instead."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_between_tests():
+    gc.collect()
     yield
 
 
