@@ -11,13 +11,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from conv_step import keep_alive  # noqa: E402
 from gui.app import configure_pyqtgraph  # noqa: E402
 from gui.pages.convolution import ConvolutionPage  # noqa: E402
 
 
 def main() -> None:
-    keep_alive()
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
     page = ConvolutionPage()

@@ -43,6 +43,8 @@ class EmbeddingScatter(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setLabel("bottom", "embedding dim 0")
         self.setLabel("left", "embedding dim 1")
+        for side in ("bottom", "left"):
+            self.getAxis(side).enableAutoSIPrefix(False)  # raw vector values, never "x0.001"
         self.showGrid(x=True, y=True, alpha=0.2)
         self.getViewBox().setDefaultPadding(0.1)  # room for the labels of the outermost words
         self.points = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=0.5))

@@ -30,15 +30,15 @@ class CurvePanel(pg.GraphicsLayoutWidget):
             plot.setClipToView(True)                           # long runs: draw what is visible
             plot.setDownsampling(auto=True, mode="peak")       # ... at most ~one point per pixel
         # loss falls towards the bottom right, accuracy rises to the top right: keep legends clear
-        self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
         self.acc_plot.addLegend(offset=(-5, -30), labelTextSize="8pt")
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.acc_plot.getViewBox().setLimits(yMin=-2, yMax=102)
         pen_step = pg.mkPen(TRAIN_COLOR, width=1)
-        self.step_loss = self.loss_plot.plot([], [], pen=pen_step, name="train (each step)")
+        self.step_loss = self.loss_plot.plot([], [], pen=pen_step, name="train (step)")
         self.test_loss = self.loss_plot.plot([], [], pen=pg.mkPen(TEST_COLOR, width=2),
                                              symbol="o", symbolSize=7, symbolBrush=TEST_COLOR,
-                                             name="test (epoch end)")
+                                             name="test (epoch)")
         self.step_acc = self.acc_plot.plot([], [], pen=pen_step, name="train (running)")
         self.epoch_train_acc = self.acc_plot.plot([], [], pen=None, symbol="s", symbolSize=7,
                                                   symbolBrush=TRAIN_COLOR, name="train (epoch)")
