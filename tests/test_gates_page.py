@@ -21,6 +21,15 @@ def page_trace(page, fn, **kwargs):
     return fn(model.rnn, model.embed(page.view.ids), **kwargs)
 
 
+def shown_rgb(page, item, unit, token):
+    """The colour the heatmap grid shows at the centre of cell (unit, token) of `item`."""
+    from PySide6.QtCore import QPointF
+    image = page.heatmaps.grab().toImage()
+    point = page.heatmaps.mapFromScene(item.vb.mapViewToScene(QPointF(token + 0.5, unit + 0.5)))
+    color = image.pixelColor(point)
+    return color.red(), color.green(), color.blue()
+
+
 def type_sentence(qtbot, page, text):
     page.sentence_edit.clear()
     qtbot.keyClicks(page.sentence_edit, text)
@@ -50,9 +59,13 @@ def test_stepping_fills_the_maps_column_by_column(qtbot, page):
     page.player.go_to(2)
     item = page.heatmaps.maps["f"]
     assert item.filled == 3
-    shown = item.image.image  # (units, tokens, 4) RGBA
-    assert (shown[:, 3:] == [236, 236, 236, 255]).all()
-    assert not (shown[:, :3] == [236, 236, 236, 255]).all()
+    page.show()
+    blank = (236, 236, 236)
+    for unit in (1, 7):                   # columns 3.. are blank on screen, 0..2 are coloured
+        assert [shown_rgb(page, item, unit, t) == blank for t in range(8)] == [False] * 3 + [True] * 5
+        lut = item.lut[int(np.clip((item.values[unit, 1] - item.levels[0])
+                                   / (item.levels[1] - item.levels[0]) * 255, 0, 255))]
+        assert np.abs(np.subtract(shown_rgb(page, item, unit, 1), lut[:3])).max() <= 2
     assert page.values_header.text() == "token 2 'was', unit 0"
     tr = page.view.trace
     assert page.value_labels[0].text() == f"{tr.f[0, 0, 2, 0]:+.3f}"
@@ -60,6 +73,9 @@ def test_stepping_fills_the_maps_column_by_column(qtbot, page):
     assert len(page.prediction_curve.getData()[1]) == 3
     page.player.step_forward()
     assert item.filled == 4 and "'good'" in page.values_header.text()
+    assert shown_rgb(page, item, 1, 3) != blank and shown_rgb(page, item, 1, 4) == blank
+    page.player.go_to(0)                  # stepping back blanks the columns again
+    assert [shown_rgb(page, item, 1, t) == blank for t in range(3)] == [False, True, True]
 
 
 def test_unknown_word_is_shown_as_unk(qtbot, page):

@@ -36,6 +36,7 @@ class ChipStrip(QWidget):
         self._rects: list[QRectF] = []
         self._lines = lines
         self.setMouseTracking(True)
+        self.setAutoFillBackground(True)  # opaque: new chips each step do not repaint the page
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setFixedHeight(self._line_height() * lines + LINE_GAP * (lines - 1) + 4)
 

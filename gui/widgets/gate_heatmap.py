@@ -4,7 +4,8 @@ Rows are hidden units, columns are tokens (their words as x-axis labels). Column
 by the step player stay blank, so the map fills in as you step. The current token's column and
 the selected unit's row are outlined; hovering a cell tells its value, clicking a row selects
 that unit (`unitClicked`). Colours go through a fixed 256-entry lookup table with fixed levels
-(no flicker while stepping); items are made once, updates only call `setImage`.
+(no flicker while stepping); items are made once. The image is set once per sentence: a step
+only moves a `ColumnCover`, which repaints the two columns that changed, not the whole map.
 """
 from __future__ import annotations
 
@@ -15,6 +16,46 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 BLANK = np.array([236, 236, 236, 255], np.uint8)  # not yet computed
+CURRENT_COLOR = "#ff8c00"                          # outline of the current token's column
+
+
+class ColumnCover(pg.GraphicsObject):
+    """Blanks the token columns not reached yet and outlines the current one (the last shown).
+
+    A step changes the look of two columns only, so `set_count` marks just those dirty
+    (`update(rect)`): stepping repaints a sliver of each map instead of all of it.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.units, self.tokens, self.count = 0, 0, 0
+        self._brush = QColor(*BLANK.tolist())
+        self._pen = _pen(CURRENT_COLOR, 2.5)
+
+    def set_shape(self, units: int, tokens: int, count: int) -> None:
+        self.prepareGeometryChange()
+        self.units, self.tokens, self.count = units, tokens, count
+        self.update()
+
+    def set_count(self, count: int) -> None:
+        old, self.count = self.count, count
+        if old == count:
+            return
+        margin = 4 * max(self.pixelWidth(), 1e-6)    # the outline's width, in columns
+        left, right = min(old, count) - 1, max(old, count)
+        self.update(QRectF(left - margin, -1, right - left + 2 * margin, self.units + 2))
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-1, -1, self.tokens + 2, self.units + 2)  # room for the outline
+
+    def paint(self, painter, *args) -> None:
+        units, tokens, count = self.units, self.tokens, self.count
+        if count < tokens:
+            painter.fillRect(QRectF(count, 0, tokens - count, units), self._brush)
+        if 0 < count <= tokens:
+            painter.setPen(self._pen)
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRect(QRectF(count - 1, 0, 1, units))
 
 
 class TokenAxis(pg.AxisItem):
@@ -56,11 +97,9 @@ class GateHeatmap(pg.PlotItem):
         self.levels = tuple(levels)
         self.values = np.zeros((0, 0), np.float32)   # (units, tokens) of the whole sentence
         self.filled = 0                              # columns shown so far
-        self._rgba = np.zeros((0, 0, 4), np.uint8)
-        self.column_box = QGraphicsRectItem()
-        self.column_box.setPen(_pen("#ff8c00", 2.5))
-        self.column_box.setZValue(5)
-        self.addItem(self.column_box)
+        self.cover = ColumnCover()                   # blank future columns, current outlined
+        self.cover.setZValue(5)
+        self.addItem(self.cover)
         self.row_box = QGraphicsRectItem()
         self.row_box.setPen(_pen("#d00000", 1.5))
         self.row_box.setZValue(6)
@@ -76,33 +115,22 @@ class GateHeatmap(pg.PlotItem):
             self.levels = (float(levels[0]), float(levels[1]))
         lo, hi = self.levels
         idx = np.clip((self.values - lo) / max(hi - lo, 1e-12) * 255, 0, 255).astype(np.uint8)
-        self._rgba = self.lut[idx]                   # (units, tokens, 4)
-        if tokens != self.tokens or self.image.image is None or \
-                self.image.image.shape[:2] != self.values.shape:
+        self.image.setImage(self.lut[idx], autoLevels=False, levels=(0, 255))  # (units, tokens, 4)
+        if tokens != self.tokens or self.cover.units != self.values.shape[0]:
             self.tokens = list(tokens)
             units, T = self.values.shape
             self.getAxis("bottom").setTicks([[(t + 0.5, w) for t, w in enumerate(self.tokens)], []])
             step = max(1, units // 6)
             self.getAxis("left").setTicks([[(u + 0.5, str(u)) for u in range(0, units, step)], []])
             self.setRange(QRectF(0, 0, max(T, 1), units), padding=0)
-        self.filled = -1
-        self.set_filled(self.values.shape[1])
+        self.filled = self.values.shape[1]
+        self.cover.set_shape(*self.values.shape, self.filled)
+        self._place_row_box()
 
     def set_filled(self, count: int) -> None:
         """Show the first `count` token columns; the rest stay blank."""
-        if count == self.filled and self.image.image is not None:
-            return
         self.filled = count
-        shown = self._rgba.copy()
-        shown[:, count:] = BLANK
-        self.image.setImage(shown, autoLevels=False, levels=(0, 255))
-        units = self.values.shape[0]
-        if 0 < count <= self.values.shape[1]:
-            self.column_box.setRect(QRectF(count - 1, 0, 1, units))
-            self.column_box.show()
-        else:
-            self.column_box.hide()
-        self._place_row_box()
+        self.cover.set_count(count)
 
     def set_unit(self, unit: int) -> None:
         self.unit = unit
