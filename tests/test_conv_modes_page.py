@@ -116,10 +116,10 @@ def transposed(qtbot):
     return p
 
 
-def torch_transposed(x, w, b=0.0, s=1, p=0, op=0):
+def torch_transposed(x, w, b=0.0, s=1, p=0, op=0, d=1):
     return F.conv_transpose2d(torch.tensor(x, dtype=torch.float32)[None, None],
                               torch.tensor(w, dtype=torch.float32)[None, None],
-                              torch.tensor([b], dtype=torch.float32), s, p, op)[0, 0].numpy()
+                              torch.tensor([b], dtype=torch.float32), s, p, op, 1, d)[0, 0].numpy()
 
 
 def test_transposed_default_2x2_ones_stride_2(transposed):
@@ -161,6 +161,25 @@ def test_transposed_padding_crops_and_bias(transposed):
     assert transposed.canvas_view.values().shape == (6, 6)
     assert "padding=1, output_padding=1" in transposed.code_panel.code()
     assert "crops" in transposed.step_label.text()
+
+
+def test_transposed_dilation_spreads_the_stamp(transposed):
+    transposed.dilation_spin.setValue(2)          # 3x3 taps two cells apart: a 5x5 stamp
+    ref = torch_transposed([[1, 2], [3, 4]], np.ones((3, 3)), s=2, d=2)
+    assert ref.shape == (7, 7)
+    transposed.player.go_to(1)                    # input (0, 1) = 2 lands at column 2
+    canvas = transposed.canvas_view.values()
+    np.testing.assert_array_equal(canvas[0], [1, 0, 3, 0, 3, 0, 2])  # 1 at cols 0,2,4; 2 at 2,4,6
+    assert transposed.canvas_view._highlights["main"].rect().width() == 5
+    marks = [m.rect() for m in transposed.canvas_view._marks if m.isVisible()]
+    assert sorted((int(r.y()), int(r.x())) for r in marks) == \
+        [(r, c) for r in (0, 2, 4) for c in (2, 4, 6)]
+    transposed.player.last()
+    np.testing.assert_array_equal(transposed.output_view.values(), ref)
+    assert "stride=2, dilation=2" in transposed.code_panel.code()
+    assert "torch.Size([1, 1, 7, 7])" in transposed.code_panel.code()
+    assert "2&middot;(3&minus;1) + 0 + 1 = <b>7</b>" in transposed.formula_label.text()
+    assert "2 cells apart" in transposed.step_label.text()
 
 
 def test_transposed_bilinear_preset_doubles_the_size(transposed):

@@ -434,6 +434,7 @@ class TransposedSettings:
     stride: int = 2
     padding: int = 0
     output_padding: int = 0
+    dilation: int = 1        # gap between the kernel's taps as a stamp lands on the canvas
     bias: float = 0.0
     seed: int = 0            # for "random" grids
 
@@ -494,13 +495,17 @@ class TransposedConvPanel(_ModePanel):
         self.padding_spin = _spin(0, 3, 0, "Padding p: rows/columns cropped from every side")
         self.output_padding_spin = _spin(0, 3, 0, "Output padding: extra rows/columns at the "
                                          "bottom/right (must be smaller than the stride)")
-        for spin in (self.stride_spin, self.padding_spin, self.output_padding_spin):
+        self.dilation_spin = _spin(1, 3, 1, "Dilation d: the kernel's taps land d cells apart, "
+                                   "so a stamp covers d(k-1)+1 cells")
+        for spin in (self.stride_spin, self.padding_spin, self.output_padding_spin,
+                     self.dilation_spin):
             spin.valueChanged.connect(self._on_settings_changed)
         geometry_box = QGroupBox("Layer")
         geometry_form = QFormLayout(geometry_box)
         geometry_form.addRow("Stride", self.stride_spin)
         geometry_form.addRow("Padding", self.padding_spin)
         geometry_form.addRow("Output padding", self.output_padding_spin)
+        geometry_form.addRow("Dilation", self.dilation_spin)
 
         self.formula_label = QLabel()
         self.formula_label.setTextFormat(Qt.RichText)
@@ -584,7 +589,8 @@ class TransposedConvPanel(_ModePanel):
         if name.startswith("bilinear"):
             # 4x4 bilinear with stride 2, padding 1 doubles the size exactly
             for spin, v in ((self.kernel_size_spin, 4), (self.stride_spin, 2),
-                            (self.padding_spin, 1), (self.output_padding_spin, 0)):
+                            (self.padding_spin, 1), (self.output_padding_spin, 0),
+                            (self.dilation_spin, 1)):
                 spin.blockSignals(True)
                 spin.setValue(v)
                 spin.blockSignals(False)
@@ -606,6 +612,7 @@ class TransposedConvPanel(_ModePanel):
         s = self.settings
         s.stride, s.padding = self.stride_spin.value(), self.padding_spin.value()
         s.output_padding, s.bias = self.output_padding_spin.value(), self.bias_spin.value()
+        s.dilation = self.dilation_spin.value()
 
     def _on_settings_changed(self) -> None:
         self._read_settings()
@@ -621,7 +628,8 @@ class TransposedConvPanel(_ModePanel):
         x, w = self.input_grid.values(), self.kernel_grid.values()
         self._update_formula(x.shape[0], w.shape[0])
         try:
-            trace = conv_transpose2d_trace(x, w, s.bias, s.stride, s.padding, s.output_padding)
+            trace = conv_transpose2d_trace(x, w, s.bias, s.stride, s.padding, s.output_padding,
+                                           s.dilation)
         except ValueError as exc:
             self.report_error(f"{exc}. Showing the previous result.")
             return False
@@ -641,17 +649,18 @@ class TransposedConvPanel(_ModePanel):
         cropped[r0:r0 + ho, c0:c0 + wo] = False
         self.canvas_view.set_overlay(cropped)
         self.code_panel.set_code(conv_transpose2d_code((1, *x.shape), 1, w.shape[0], s.stride,
-                                                       s.padding, s.output_padding))
+                                                       s.padding, s.output_padding, s.dilation))
         self.player.set_count(len(trace.steps), index=0)
         return True
 
     def _update_formula(self, n: int, k: int) -> None:
         s = self.settings
-        out = transposed_output_size(n, k, s.stride, s.padding, s.output_padding)
+        out = transposed_output_size(n, k, s.stride, s.padding, s.output_padding, s.dilation)
         self.formula_label.setText(
             "<b>Output size</b><br>H<sub>out</sub> = (H&minus;1)&middot;s &minus; 2p + "
             "d(k&minus;1) + output_padding + 1<br>"
-            f"= ({n}&minus;1)&middot;{s.stride} &minus; 2&middot;{s.padding} + 1&middot;({k}&minus;1)"
+            f"= ({n}&minus;1)&middot;{s.stride} &minus; 2&middot;{s.padding} + "
+            f"{s.dilation}&middot;({k}&minus;1)"
             f" + {s.output_padding} + 1 = <b>{out}</b><br>"
             f"{n} x {n} &rarr; <b>{max(out, 0)} x {max(out, 0)}</b> (width the same)")
 
@@ -662,6 +671,7 @@ class TransposedConvPanel(_ModePanel):
         step = t.steps[index]
         _c, i, j = step.in_index
         k = t.weight.shape[2]
+        span = t.dilation[0] * (k - 1) + 1          # canvas cells a stamp covers (taps d apart)
         self.input_view.set_highlight((i, j, 1, 1), color=ORANGE)
         sm = max(float(np.abs(step.contribution).max()), 1e-6)
         self.stamp_view.set_matrix(step.contribution[0], levels=(-sm, sm))
@@ -671,20 +681,25 @@ class TransposedConvPanel(_ModePanel):
         self.canvas_view.number_format = self.output_view.number_format = fmt
         self.canvas_view.set_matrix(canvas, levels=self._levels)
         r, c = step.origin
-        self.canvas_view.set_highlight((r, c, k, k), color=ORANGE)
+        self.canvas_view.set_highlight((r, c, span, span), color=ORANGE)
+        rows, cols = t.stamp_cells(i, j)            # with dilation, mark where the taps land
+        self.canvas_view.set_marks([(int(a), int(b)) for a in rows for b in cols]
+                                   if t.dilation[0] > 1 else [])
         r0, c0, ho, wo = t.crop_rect()
         self.canvas_view.set_highlight((r0, c0, ho, wo), color=GREEN, key="crop", width=2.0)
         bias = 0.0 if t.bias is None else float(t.bias[0])
         self.output_view.set_matrix(canvas[r0:r0 + ho, c0:c0 + wo] + bias, levels=self._levels)
         # the stamp's cells as they land in the output (after the crop), clipped to it
         top, left = max(0, r - r0), max(0, c - c0)
-        bottom, right = min(ho, r - r0 + k), min(wo, c - c0 + k)
+        bottom, right = min(ho, r - r0 + span), min(wo, c - c0 + span)
         inside = bottom > top and right > left
         self.output_view.set_highlight((top, left, bottom - top, right - left) if inside else None,
                                        color=ORANGE)
+        dilation_note = (f", its taps {t.dilation[0]} cells apart (red marks)"
+                         if t.dilation[0] > 1 else "")
         crop_note = (f"; the green frame keeps rows/cols {r0}&ndash;{r0 + ho - 1} "
                      f"(padding {t.padding[0]} crops the rest)" if t.padding[0] else "")
         self.step_label.setText(
             f"Input ({i}, {j}) = <b>{step.value:.3g}</b> &times; kernel, added to canvas rows "
-            f"{r}&ndash;{r + k - 1}, cols {c}&ndash;{c + k - 1} (offset = index &times; stride "
-            f"{t.stride[0]}); overlapping cells add up{crop_note}.")
+            f"{r}&ndash;{r + span - 1}, cols {c}&ndash;{c + span - 1} (offset = index &times; "
+            f"stride {t.stride[0]}){dilation_note}; overlapping cells add up{crop_note}.")
