@@ -37,6 +37,24 @@ def app_settings() -> QSettings:
     return QSettings(QSettings.IniFormat, QSettings.UserScope, "StridesGates", "StridesGates")
 
 
+def read_setting(key: str, default):
+    """A stored setting converted to the type of `default`; the default when the value is
+    missing or unreadable (a hand-edited or corrupt settings file must not break a page)."""
+    value = app_settings().value(key, None)
+    if value is None:
+        return default
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0"):
+                    return default
+                return value.lower() in ("true", "1")
+            return bool(value)
+        return type(default)(value)
+    except (TypeError, ValueError):
+        return default
+
+
 def configure_pyqtgraph() -> None:
     """Global pyqtgraph look: light background for projectors, row-major images.
 

@@ -43,6 +43,15 @@ def _collect_between_tests():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings(_isolated_settings):
+    """Every test starts from the app's defaults: pages remember their settings when the window
+    closes, and one test's choices must not leak into the next."""
+    from gui.app import app_settings
+    app_settings().clear()
+    yield
+
+
 @pytest.fixture
 def mnist_dir():
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():

@@ -42,3 +42,19 @@ def test_start_page_is_built_only_after_the_window_paints(qtbot):
     assert w.loading.first_painted_at is not None
     assert list(w._pages) == ["pooling"]        # row 0 was not built on the way
     assert w.stack.currentWidget() is w._pages["pooling"]
+
+
+def test_read_setting_converts_and_falls_back():
+    from gui.app import app_settings, read_setting
+    store = app_settings()
+    store.setValue("t/n", "7")
+    store.setValue("t/bad", "seven")
+    store.setValue("t/flag", "true")
+    store.setValue("t/odd_flag", "maybe")
+    store.setValue("t/x", 0.25)
+    assert read_setting("t/n", 1) == 7
+    assert read_setting("t/bad", 1) == 1
+    assert read_setting("t/missing", "none") == "none"
+    assert read_setting("t/flag", False) is True
+    assert read_setting("t/odd_flag", False) is False
+    assert read_setting("t/x", 0.1) == 0.25

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.images import WORKED_EXAMPLE, WORKED_KERNEL
-from gui.pages.convolution import ConvolutionPage, parse_grid
+from gui.pages.convolution import GRID_PREFIX, Conv2dPanel, ConvolutionPage, parse_grid
 from gui.widgets.kernel_editor import KernelEditor
 
 
@@ -241,3 +241,41 @@ def test_kernel_editor_sizes_presets_and_channels(qtbot):
     assert "channel G" not in ed.error_text()
     ed.table.item(0, 1).setText("1e999")
     assert "channel G" in ed.error_text() and ed.weights()[0, 1, 0, 1] == w[0, 1, 0, 1]
+
+
+def test_settings_are_kept_for_the_next_session(qtbot):
+    from gui.app import app_settings
+    first = Conv2dPanel()
+    qtbot.addWidget(first)
+    first.set_source(GRID_PREFIX + "digit seven 8×8")
+    first.separate_hw.setChecked(True)
+    first.stride_h.setValue(2)
+    first.padding_w.setValue(1)
+    first.dilation_h.setValue(2)
+    first.activation_combo.setCurrentIndex(first.activation_combo.findData("leaky_relu"))
+    first.slope_spin.setValue(0.25)
+    first.save_settings()
+
+    again = Conv2dPanel()
+    qtbot.addWidget(again)
+    assert again.source_combo.currentText() == GRID_PREFIX + "digit seven 8×8"
+    assert again.separate_hw.isChecked() and not again.rgb_radio.isChecked()
+    assert (again.settings.stride, again.settings.padding, again.settings.dilation) == \
+        ((2, 1), (0, 1), (2, 1))
+    assert (again.settings.activation, again.settings.slope) == ("leaky_relu", 0.25)
+    x = torch.tensor(again._input)[None, None]
+    w = torch.tensor(again.kernel_editor.weights())
+    ref = F.conv2d(x, w, torch.tensor(again.kernel_editor.bias()), (2, 1), (0, 1), (2, 1))[0]
+    np.testing.assert_allclose(again.trace.output, ref.numpy(), atol=1e-5)
+
+    # unreadable or out-of-range values fall back: no crash, defaults kept
+    store = app_settings()
+    store.setValue("convolution/stride_h", "two")
+    store.setValue("convolution/padding_h", 99)
+    store.setValue("convolution/source", "Photo: no such photo")
+    store.setValue("convolution/activation", "swish")
+    third = Conv2dPanel()
+    qtbot.addWidget(third)
+    assert third.stride_h.value() == 1 and third.padding_h.value() == third.padding_h.maximum()
+    assert third.settings.activation == "none"
+    assert third.source_combo.currentText() == GRID_PREFIX + "worked example 4×4"

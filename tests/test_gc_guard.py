@@ -1,4 +1,4 @@
-"""The app's garbage-collection guard: no automatic collection, cycles collected on its timer."""
+"""The app's garbage-collection guard: no automatic collection, cycles collected by its timer."""
 import gc
 import weakref
 
@@ -9,20 +9,27 @@ class _Node:
     pass
 
 
-def test_guard_disables_automatic_collection_and_collects_on_its_timer(qtbot):
+def _garbage_cycle() -> weakref.ref:
+    a, b = _Node(), _Node()
+    a.other, b.other = b, a            # a cycle only the collector can free
+    return weakref.ref(a)
+
+
+def test_guard_disables_automatic_collection_and_its_check_collects(qtbot):
     gc.enable()
-    guard = GcGuard(interval_ms=10)
+    guard = GcGuard(interval_ms=250)
     try:
         assert not gc.isenabled()
-        a, b = _Node(), _Node()
-        a.other, b.other = b, a            # a cycle only the collector can free
-        alive = weakref.ref(a)
-        del a, b
+        assert guard._timer.isActive() and guard._timer.interval() == 250
+        alive = _garbage_cycle()
         kept = [[] for _ in range(gc.get_threshold()[0] + 10)]  # enough to trigger a collection
         assert alive() is not None          # ... which did not happen on its own
-        qtbot.waitUntil(lambda: alive() is None, timeout=5000)
+        assert guard.check() >= 2           # the timer's slot: generation 0 is over its threshold
+        assert alive() is None
+        assert len(kept) > gc.get_threshold()[0]
+        alive = _garbage_cycle()
+        assert guard.check() == 0 and alive() is not None   # under the threshold: nothing yet
     finally:
         guard.stop()
-    assert len(kept) > gc.get_threshold()[0]
     assert gc.isenabled()
     gc.disable()                             # the test session keeps automatic collection off

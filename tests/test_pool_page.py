@@ -172,3 +172,31 @@ def test_feature_map_from_the_convolution_page(qtbot):
     conv.fmap = fmap[:6, :6] * 2
     page.page_opened()
     np.testing.assert_array_equal(page.current_output(), torch_pool(fmap[:6, :6] * 2, 2, 2))
+
+
+def test_settings_are_kept_for_the_next_session(qtbot, page):
+    page.avg_radio.setChecked(True)
+    page.window_spin.setValue(3)
+    page.padding_spin.setValue(1)
+    page.size_spin.setValue(6)
+    page.source_combo.setCurrentIndex(RANDOM)
+    grid = page.input_grid.copy()
+    page.shutdown()                               # what closing the window does
+
+    again = PoolingPage()
+    qtbot.addWidget(again)
+    s = again.settings
+    assert (s.mode, s.window, s.stride, s.padding, s.source) == ("avg", 3, 2, 1, RANDOM)
+    assert again.avg_radio.isChecked() and again.preset_combo.currentText() == page.preset_combo.currentText()
+    np.testing.assert_array_equal(again.input_grid, grid)          # the same random grid
+    np.testing.assert_allclose(again.trace.output[0], torch_pool(grid, 3, 2, 1, "avg"), atol=1e-6)
+
+
+def test_feature_map_source_is_not_restored(qtbot, page):
+    from gui.app import app_settings
+    app_settings().setValue("pooling/source", FEATURE_MAP)
+    app_settings().setValue("pooling/window", "big")
+    again = PoolingPage()
+    qtbot.addWidget(again)
+    assert again.settings.source == SAMPLE and again.settings.window == 2
+    np.testing.assert_array_equal(again.input_grid, SAMPLE_GRID)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
     QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QRadioButton, QScrollArea,
@@ -24,6 +25,7 @@ from engine.codegen import conv2d_code
 from engine.conv import ConvTrace, conv2d_trace, output_size_formula
 from engine.images import (SAMPLE_GRIDS, SAMPLE_PHOTOS, WORKED_KERNEL, ImageLoadError, gray_to_rgb_grid,
                            load_image, sample_grid, sample_photo)
+from gui.app import app_settings, read_setting
 from gui.pages.base import Page
 from gui.pages.conv_modes import Conv1dPanel, TransposedConvPanel
 from gui.widgets.code_panel import CodePanel
@@ -216,6 +218,7 @@ class Conv2dPanel(QWidget):
         self._build_layout()
         self.kernel_editor.set_kernel(WORKED_KERNEL)  # the lecture's worked example first
         self._sync_source_widgets()
+        self.restore_settings()
         self.recompute()
 
     # -- building ----------------------------------------------------------------------------
@@ -529,12 +532,65 @@ class Conv2dPanel(QWidget):
         self.source_extra.setVisible(page != 0)
         self.input_view.painting_enabled = self._source == PAD_SOURCE
 
+    # -- kept between sessions ----------------------------------------------------------------
+    def save_settings(self) -> None:
+        """Remember the input, grey/RGB, stride/padding/dilation and activation (the window
+        calls this when it closes). Kernels are not kept: each session starts from the
+        worked example's."""
+        store = app_settings()
+        store.setValue("convolution/source", self._source)
+        store.setValue("convolution/file", self._file_path or "")
+        store.setValue("convolution/typed", self.grid_edit.toPlainText())
+        store.setValue("convolution/rgb", self.settings.rgb)
+        store.setValue("convolution/separate_hw", self.separate_hw.isChecked())
+        for name, spin in self._geometry_spins().items():
+            store.setValue(f"convolution/{name}", spin.value())
+        store.setValue("convolution/activation", self.settings.activation)
+        store.setValue("convolution/slope", self.settings.slope)
+
+    def restore_settings(self) -> None:
+        """The last session's choices; a value that is missing or unreadable keeps the default."""
+        def read(key, default):
+            return read_setting(f"convolution/{key}", default)
+        if read("rgb", False):
+            self.rgb_radio.setChecked(True)           # reloads the source in RGB
+        self.separate_hw.setChecked(read("separate_hw", False))
+        spins = self._geometry_spins()
+        for spin in spins.values():
+            spin.blockSignals(True)
+        for name, spin in spins.items():
+            spin.setValue(read(name, spin.value()))   # the spin clamps to its range
+        for spin in spins.values():
+            spin.blockSignals(False)
+        self._on_geometry_changed()
+        index = self.activation_combo.findData(read("activation", "none"))
+        self.slope_spin.setValue(read("slope", self.settings.slope))
+        self.activation_combo.setCurrentIndex(max(index, 0))
+        typed = read("typed", "")
+        try:
+            self._typed = parse_grid(typed) if typed.strip() else self._typed
+            self.grid_edit.setPlainText(typed or self.grid_edit.toPlainText())
+        except ValueError:
+            pass
+        source = read("source", self._source)
+        path = read("file", "")
+        if source == FILE_SOURCE:
+            if not (path and Path(path).is_file()):
+                return                                # the file has gone: keep the default
+            self._file_path = path
+        if source != self._source and self.source_combo.findText(source) >= 0:
+            self.set_source(source)
+
+    def _geometry_spins(self) -> dict[str, QSpinBox]:
+        return {"stride_h": self.stride_h, "stride_w": self.stride_w,
+                "padding_h": self.padding_h, "padding_w": self.padding_w,
+                "dilation_h": self.dilation_h, "dilation_w": self.dilation_w}
+
     def _on_source_chosen(self, index: int) -> None:
         self.set_source(self.source_combo.itemText(index))
 
     def _on_open_clicked(self) -> bool:
-        store = QSettings()
-        start = store.value("convolution/last_dir", "", type=str)
+        start = app_settings().value("convolution/last_dir", "", type=str)
         path, _ = QFileDialog.getOpenFileName(
             self, "Open an image", start,
             "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)")
@@ -550,8 +606,7 @@ class Conv2dPanel(QWidget):
         except ImageLoadError as e:
             self._fail_input(str(e))
             return False
-        from pathlib import Path
-        QSettings().setValue("convolution/last_dir", str(Path(path).parent))
+        app_settings().setValue("convolution/last_dir", str(Path(path).parent))
         self._file_path = path
         self._source = FILE_SOURCE
         self._input = loaded.pixels
@@ -851,3 +906,4 @@ class ConvolutionPage(Page):
 
     def shutdown(self) -> None:
         self.conv2d.player.pause()
+        self.conv2d.save_settings()

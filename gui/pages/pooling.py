@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from engine.codegen import pool2d_code
 from engine.pool import PoolTrace, pool2d_trace, pool_output_size
+from gui.app import app_settings, read_setting
 from gui.pages.base import Page
 from gui.widgets.code_panel import CodePanel
 from gui.widgets.matrix_view import MatrixView
@@ -83,6 +84,7 @@ class PoolingPage(Page):
         self.player.stepChanged.connect(self._show_step)
 
         self._build_widgets()
+        self.restore_settings()
         self._rebuild()
 
     # -- layout --------------------------------------------------------------------------------
@@ -223,6 +225,43 @@ class PoolingPage(Page):
         spin.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         return spin
 
+    # -- kept between sessions ----------------------------------------------------------------
+    def save_settings(self) -> None:
+        """Remember mode, window, stride, padding and the input (the window calls this when it
+        closes). A feature map taken from the Convolution page is not kept."""
+        store = app_settings()
+        s = self.settings
+        for key in ("mode", "window", "stride", "padding", "random_size", "seed"):
+            store.setValue(f"pooling/{key}", getattr(s, key))
+        store.setValue("pooling/source", s.source if s.source != FEATURE_MAP else SAMPLE)
+
+    def restore_settings(self) -> None:
+        """The last session's choices; a missing or unreadable value keeps the default."""
+        def read(key, default):
+            return read_setting(f"pooling/{key}", default)
+        s = self.settings
+        s.seed = read("seed", s.seed)
+        spins = ((self.window_spin, "window"), (self.stride_spin, "stride"),
+                 (self.padding_spin, "padding"), (self.size_spin, "random_size"))
+        for spin, key in spins:
+            spin.blockSignals(True)
+            spin.setValue(read(key, spin.value()))           # the spin clamps to its range
+            spin.blockSignals(False)
+        s.window, s.stride = self.window_spin.value(), self.stride_spin.value()
+        s.padding, s.random_size = self.padding_spin.value(), self.size_spin.value()
+        self._sync_preset_combo()
+        self.max_radio.blockSignals(True)
+        (self.avg_radio if read("mode", "max") == "avg" else self.max_radio).setChecked(True)
+        self.max_radio.blockSignals(False)
+        s.mode = "max" if self.max_radio.isChecked() else "avg"
+        if read("source", SAMPLE) == RANDOM:
+            self.source_combo.blockSignals(True)
+            self.source_combo.setCurrentIndex(RANDOM)
+            self.source_combo.blockSignals(False)
+            s.source = RANDOM
+            self.input_grid = self._random_grid()
+            self._update_input_controls()
+
     # -- slots: controls -> settings -----------------------------------------------------------
     def _on_mode_changed(self) -> None:
         self.settings.mode = "max" if self.max_radio.isChecked() else "avg"
@@ -291,6 +330,10 @@ class PoolingPage(Page):
     def _on_output_clicked(self, row: int, col: int) -> None:
         if self.trace is not None:
             self.player.go_to(self.trace.step_index(0, row, col))
+
+    def shutdown(self) -> None:
+        self.player.pause()
+        self.save_settings()
 
     def page_opened(self) -> None:
         # The Convolution page may have a new feature map since we last looked.
