@@ -7,7 +7,9 @@ because animations call it every step (pyqtgraph's performance notes):
 - all the cell numbers are drawn by ONE graphics item in one paint call (not one TextItem per
   cell), with the font sized to the cell on screen, so they stay readable on a projector;
 - cells not computed yet are hidden under a neutral cover (`mask=` / `set_filled`), so an
-  animation step only moves that cover instead of re-rendering the map.
+  animation step only uncovers a cell instead of re-rendering the map; the cover and the
+  numbers mark just the cells that changed as dirty, so a step repaints a few cells, not the
+  whole view.
 """
 from __future__ import annotations
 
@@ -37,6 +39,64 @@ class FastImageItem(pg.ImageItem):
             self.qimage = self.qimage.convertToFormat(QImage.Format_ARGB32_Premultiplied)
 
 
+def _number(fmt: str, v: float) -> str:
+    """A cell's number; "-0.00" (a tiny negative rounded away) is shown as "0.00"."""
+    if v != v or v in (float("inf"), float("-inf")):
+        return str(v)
+    text = fmt.format(v)
+    if text.startswith("-") and not any(ch in "123456789" for ch in text.split("e")[0]):
+        return text[1:]
+    return text
+
+
+def _changed_rect(old: np.ndarray, new: np.ndarray) -> QRectF | None:
+    """The cells (x = column, y = row) spanning every difference of two same-shape masks."""
+    rows, cols = np.nonzero(old != new)
+    if rows.size == 0:
+        return None
+    return QRectF(int(cols.min()), int(rows.min()), int(cols.max() - cols.min()) + 1,
+                  int(rows.max() - rows.min()) + 1)
+
+
+class CellCover(pg.GraphicsObject):
+    """Covers the cells an animation has not reached yet (mask False) with a neutral colour.
+
+    A new mask repaints only the rectangle of cells that changed (one cell per animation step),
+    where re-setting a cover image would repaint the whole map."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask = np.ones((0, 0), bool)     # (H, W) True: uncovered
+        self._image: QImage | None = None
+
+    def set_mask(self, mask: np.ndarray | None) -> None:
+        mask = np.ones(self.mask.shape, bool) if mask is None else np.asarray(mask, bool)
+        if mask.shape != self.mask.shape:
+            self.prepareGeometryChange()
+            dirty = None
+        else:
+            dirty = _changed_rect(self.mask, mask)
+            if dirty is None:
+                return
+        self.mask = mask.copy()
+        rgba = np.zeros(mask.shape + (4,), np.uint8)
+        rgba[~mask] = NOT_YET_RGBA
+        self._image = None if mask.all() else QImage(
+            rgba.data, mask.shape[1], mask.shape[0], 4 * mask.shape[1],
+            QImage.Format_RGBA8888).convertToFormat(QImage.Format_ARGB32_Premultiplied)
+        if dirty is None:
+            self.update()
+        else:
+            self.update(dirty)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.mask.shape[1], self.mask.shape[0])
+
+    def paint(self, painter, *args) -> None:
+        if self._image is not None:
+            painter.drawImage(self.boundingRect(), self._image)
+
+
 class CellNumbers(pg.GraphicsObject):
     """The numbers of every cell of an (H, W) grid, painted in one go in device pixels."""
 
@@ -56,8 +116,14 @@ class CellNumbers(pg.GraphicsObject):
         self.update()
 
     def set_shown(self, shown: np.ndarray) -> None:
-        self.shown = shown
-        self.update()
+        """Which cells show their number; repaints only the cells that changed."""
+        old, self.shown = self.shown, shown
+        if old.shape != shown.shape or self.shape[0] * self.shape[1] != shown.size:
+            self.update()
+            return
+        dirty = _changed_rect(old.reshape(self.shape), shown.reshape(self.shape))
+        if dirty is not None:
+            self.update(dirty)
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, self.shape[1], self.shape[0])
@@ -114,19 +180,21 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.overlay = FastImageItem(axisOrder="row-major")  # RGBA tint (e.g. padding cells)
         self.overlay.setZValue(1)
         self.plot.addItem(self.overlay)
-        self.cover = FastImageItem(axisOrder="row-major")    # hides cells not computed yet
+        self.cover = CellCover()                             # hides cells not computed yet
         self.cover.setZValue(2)
         self.plot.addItem(self.cover)
         self.numbers = CellNumbers()
         self.plot.addItem(self.numbers)
         self._colormap_name = colormap
         self._cmap = COLORMAPS[colormap]()
-        self._lut = self._cmap.getLookupTable(nPts=256, alpha=False)
-        self.image.setColorMap(self._cmap)
+        # (256, 3) uint8: values are coloured here, and the image item gets RGB it draws as is
+        # (pyqtgraph would build an indexed image and its colour table on every update)
+        self._lut = self._cmap.getLookupTable(nPts=256, alpha=False).astype(np.uint8)
         self.colorbar = None
-        if colorbar:
-            self.colorbar = pg.ColorBarItem(colorMap=self._cmap, interactive=False, width=12)
-            self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        if colorbar:  # beside the plot, showing the levels (not tied to the RGB image)
+            self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._cmap,
+                                            interactive=False, width=12)
+            self.addItem(self.colorbar)
         self.show_numbers = show_numbers      # None: automatic (when the grid is small)
         self.max_number_cells = max_number_cells
         self.number_format = number_format
@@ -150,7 +218,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
             levels = self._auto_levels(shown)
         levels = (float(levels[0]), float(levels[1]))
         self._values = values
-        self.image.setImage(shown, levels=levels, autoLevels=False)
+        self.image.setImage(self._colour(shown, levels), levels=(0, 255), autoLevels=False)
         if self.colorbar is not None and levels != self._levels:
             self.colorbar.setLevels(levels)
         self._levels = levels
@@ -164,14 +232,12 @@ class MatrixView(pg.GraphicsLayoutWidget):
         """Cover the cells where `mask` is False (an animation's cells not reached yet); None
         uncovers all. Cheap: the image itself is not touched."""
         if mask is None or self._shape is None:
-            self.cover.clear()
+            self.cover.set_mask(np.ones(self._shape or (0, 0), bool))
             self.numbers.set_shown(np.ones(self._values.size, bool) if self.numbers.texts
                                    else np.zeros(0, bool))
             return
         mask = np.asarray(mask, bool)
-        cover = np.zeros(mask.shape + (4,), np.uint8)
-        cover[~mask] = NOT_YET_RGBA
-        self.cover.setImage(cover, autoLevels=False, levels=(0, 255))
+        self.cover.set_mask(mask)
         if self.numbers.texts:
             self.numbers.set_shown(mask.ravel().copy())
 
@@ -180,10 +246,17 @@ class MatrixView(pg.GraphicsLayoutWidget):
         rgb = np.ascontiguousarray(np.clip(rgb, 0, 1) * 255, dtype=np.uint8)
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         self.numbers.set_cells((0, 0), [], np.zeros(0, bool), np.zeros(0, bool))
-        self.cover.clear()
+        self.cover.set_mask(np.ones(rgb.shape[:2], bool))
         if rgb.shape[:2] != self._shape:
             self._shape = rgb.shape[:2]
             self.plot.setRange(QRectF(0, 0, rgb.shape[1], rgb.shape[0]), padding=0.02)
+
+    def _colour(self, values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+        """(H, W) finite values -> (H, W, 3) uint8 through the colour map, clipped to levels."""
+        lo, hi = levels
+        scale = 255.0 / (hi - lo) if hi > lo else 0.0
+        idx = np.clip((values - lo) * scale, 0, 255).astype(np.uint8)
+        return self._lut[idx]
 
     def _auto_levels(self, values: np.ndarray) -> tuple[float, float]:
         if values.size == 0:
@@ -197,10 +270,14 @@ class MatrixView(pg.GraphicsLayoutWidget):
     def set_colormap(self, name: str) -> None:
         self._colormap_name = name
         self._cmap = COLORMAPS[name]()
-        self._lut = self._cmap.getLookupTable(nPts=256, alpha=False)
-        self.image.setColorMap(self._cmap)
+        self._lut = self._cmap.getLookupTable(nPts=256, alpha=False).astype(np.uint8)
         if self.colorbar is not None:
             self.colorbar.setColorMap(self._cmap)
+        if self._values.size:
+            self.image.setImage(self._colour(np.nan_to_num(self._values, nan=0.0, posinf=0.0,
+                                                           neginf=0.0), self._levels),
+                                levels=(0, 255), autoLevels=False)
+            self._update_numbers()
 
     def set_overlay(self, mask: np.ndarray | None, rgba=(120, 120, 120, 110)) -> None:
         """Tint the cells where `mask` is True (e.g. the zero padding around an input)."""
@@ -226,7 +303,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
             return
         flat = self._values.ravel()
         fmt = self.number_format
-        texts = [fmt.format(v) if np.isfinite(v) else str(v) for v in flat.tolist()]
+        texts = [_number(fmt, v) for v in flat.tolist()]
         lo, hi = self._levels
         span = hi - lo if hi > lo else 1.0
         idx = (np.clip((np.nan_to_num(flat, nan=lo, posinf=hi, neginf=lo) - lo) / span, 0, 1) * 255).astype(int)
