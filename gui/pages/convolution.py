@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
-    QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QRadioButton, QScrollArea,
+    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+    QGraphicsEllipseItem, QGraphicsItem, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QRadioButton, QScrollArea,
     QSizePolicy, QSpinBox, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -176,8 +177,10 @@ class ProductsView(QWidget):
         n = step.products.shape[0]
         for c in range(n):
             self.views[c].set_matrix(step.products[c], levels=levels)
-            name = f"{CHANNEL_NAMES[c]}: " if n > 1 else ""
-            self.titles[c].setText(f"{name}window ⊙ kernel, Σ = {step.channel_sums[c]:.3f}")
+            # one channel: its Σ is in the equation below, so the title stays put (a label
+            # that changes costs a repaint every step)
+            self.titles[c].setText(f"{CHANNEL_NAMES[c]}: window ⊙ kernel, Σ = "
+                                   f"{step.channel_sums[c]:.3f}" if n > 1 else "window ⊙ kernel")
         bias = f" {'+' if step.bias >= 0 else '−'} {abs(step.bias):.3f} (bias)"
         if n > 1:
             parts = " + ".join(f"{s:.3f} ({CHANNEL_NAMES[c]})" for c, s in enumerate(step.channel_sums))
@@ -331,23 +334,30 @@ class Conv2dPanel(QWidget):
         self.activated_view = MatrixView(colormap="diverging", number_format="{:.2f}",
                                                 max_number_cells=144)
         self.activated_view.cellClicked.connect(self.jump_to_cell)
-        self.curve_plot = pg.PlotWidget()
+        self.activated_view.setMinimumHeight(280)
+        # The activation's curve lives in the map's own view, under it: both change every step,
+        # and one pyqtgraph view repaints for about the cost of one (not two).
+        self.activated_view.nextRow()
+        self.curve_plot = self.activated_view.addPlot()
+        self.activated_view.ci.layout.setRowStretchFactor(0, 3)
+        self.activated_view.ci.layout.setRowStretchFactor(1, 2)
         self.curve_plot.setMenuEnabled(False)
         self.curve_plot.setMouseEnabled(False, False)
         self.curve_plot.hideButtons()
         self.curve_plot.showGrid(x=True, y=True, alpha=0.3)
         self.curve_plot.setLabel("bottom", "x")
         self.curve_plot.setLabel("left", "f(x)")
-        self.curve_plot.setMinimumHeight(130)
-        cache_axes(self.curve_plot)  # the markers move every step; the axes and grid do not
+        self.curve_plot.setMinimumHeight(120)
+        cache_axes(self.curve_plot)  # the marker moves every step; the axes and grid do not
         self.curve = self.curve_plot.plot(pen=pg.mkPen("#1f5fbf", width=2.5))
-        # the current cell on the curve: a cross-hair (two lines are cheaper to move per step
-        # than a scatter point)
-        marker_pen = pg.mkPen("#ff8c00", width=1.5, style=Qt.DashLine)
-        self.marker_x = pg.InfiniteLine(angle=90, pen=marker_pen)
-        self.marker_y = pg.InfiniteLine(angle=0, pen=marker_pen)
-        self.curve_plot.addItem(self.marker_x)
-        self.curve_plot.addItem(self.marker_y)
+        # The current cell on the curve: a dot of fixed pixel size. Moving it repaints a few
+        # pixels (cross-hair lines across the plot repainted the whole curve every step).
+        self.marker = QGraphicsEllipseItem(-6, -6, 12, 12)
+        self.marker.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.marker.setBrush(QColor("#ff8c00"))
+        self.marker.setPen(QPen(QColor("#000000"), 1))
+        self.marker.setZValue(10)
+        self.curve_plot.addItem(self.marker, ignoreBounds=True)
         self.map_grid = MapGrid(columns=3, colormap="diverging")
         self.map_grid.setMinimumHeight(110)
         self.code_panel = CodePanel("PyTorch")
@@ -453,12 +463,10 @@ class Conv2dPanel(QWidget):
 
         # right: activation, all maps, code
         right = QSplitter(Qt.Vertical)
-        right.addWidget(self._titled("After the activation", self.activated_view))
-        right.addWidget(self.curve_plot)
+        right.addWidget(self._titled("After the activation, and its curve", self.activated_view))
         right.addWidget(self._titled("All output maps (after activation)", self.map_grid))
-        right.setStretchFactor(0, 3)
+        right.setStretchFactor(0, 5)
         right.setStretchFactor(1, 2)
-        right.setStretchFactor(2, 2)
         right.setMinimumWidth(300)
 
         main = QSplitter(Qt.Horizontal)
@@ -852,8 +860,7 @@ class Conv2dPanel(QWidget):
         self.activated_view.set_filled(mask)
         self.activated_view.set_highlight((i, j, 1, 1))
         self.products_view.show_step(step, trace.weight[c], self._levels_prod)
-        self.marker_x.setValue(step.value)
-        self.marker_y.setValue(float(self.activated[c, i, j]))
+        self.marker.setPos(step.value, float(self.activated[c, i, j]))
         if c != self._shown_filter:
             self._shown_filter = c
             self.filter_combo.blockSignals(True)
