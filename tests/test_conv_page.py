@@ -36,7 +36,7 @@ def test_opens_on_the_worked_example(page):
     np.testing.assert_allclose(p.products_view.views[0].values(),
                                [[.05, .04, .06], [.04, .18, .45], [0, .64, .14]], atol=1e-6)
     assert "= 1.600" in p.products_view.equation.text()
-    assert "0.50×0.10" in p.products_view.equation.text()
+    assert "0.50×0.10" in p.products_view.terms.text()
     # output fills in: only the first cell has a number yet
     assert p.output_view.cell_texts() == ["1.60", "", "", ""]
     p.player.step_forward()

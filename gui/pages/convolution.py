@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
     QGraphicsEllipseItem, QGraphicsItem, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QRadioButton, QScrollArea,
@@ -144,12 +144,21 @@ class ProductsView(QWidget):
         self.titles: list[QLabel] = []
         self.row = QHBoxLayout()
         self.row.setContentsMargins(0, 0, 0, 0)
-        self.equation = LiveLabel(lines=4)
-        self.equation.setWordWrap(True)
-        self.equation.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        # Plain text in two labels, the sum in bold: rich text costs five times as much to
+        # lay out, and these change on every step.
+        self.terms = LiveLabel(lines=2)           # the products spelled out, when short
+        self.equation = LiveLabel(lines=2)        # sum + bias = value
+        bold = QFont(self.equation.font())
+        bold.setBold(True)
+        self.equation.setFont(bold)
+        for label in (self.terms, self.equation):
+            label.setTextFormat(Qt.PlainText)
+            label.setWordWrap(True)
+            label.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.row, 1)
+        layout.addWidget(self.terms)
         layout.addWidget(self.equation)
         self.set_channels(1)
 
@@ -184,14 +193,16 @@ class ProductsView(QWidget):
         bias = f" {'+' if step.bias >= 0 else '−'} {abs(step.bias):.3f} (bias)"
         if n > 1:
             parts = " + ".join(f"{s:.3f} ({CHANNEL_NAMES[c]})" for c, s in enumerate(step.channel_sums))
-            self.equation.setText(f"<b>{parts}{bias} = {step.value:.3f}</b>")
-        elif step.products.size <= EXPAND_CELLS and step.products.shape[-1] <= 3:
-            terms = " + ".join(f"{a:.2f}×{b:.2f}".replace("×-", "×(−") + (")" if b < 0 else "")
-                               for a, b in zip(step.window.ravel(), kernel.ravel()))
-            self.equation.setText(f"{terms}<br><b>Σ = {step.channel_sums[0]:.3f}{bias} = "
-                                  f"{step.value:.3f}</b>")
+            self.terms.setText("")
+            self.equation.setText(f"{parts}{bias} = {step.value:.3f}")
+            return
+        if step.products.size <= EXPAND_CELLS and step.products.shape[-1] <= 3:
+            self.terms.setText(" + ".join(
+                f"{a:.2f}×{b:.2f}".replace("×-", "×(−") + (")" if b < 0 else "")
+                for a, b in zip(step.window.ravel(), kernel.ravel())))
         else:
-            self.equation.setText(f"<b>Σ = {step.channel_sums[0]:.3f}{bias} = {step.value:.3f}</b>")
+            self.terms.setText("")
+        self.equation.setText(f"Σ = {step.channel_sums[0]:.3f}{bias} = {step.value:.3f}")
 
 
 class Conv2dPanel(QWidget):
