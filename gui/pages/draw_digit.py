@@ -9,17 +9,19 @@ canvas); the update path only calls setImage/setOpts on items made once.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter
+from PySide6.QtGui import (
+    QAction, QColor, QFont, QFontMetrics, QFontMetricsF, QImage, QKeySequence, QPainter,
+)
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
-    QSplitter, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QGraphicsView, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+    QSizePolicy, QSlider, QSplitter, QVBoxLayout, QWidget,
 )
 
 from engine.digits import BOX, SIZE, Preprocessed, model_input, preprocess_stages
@@ -54,16 +56,67 @@ def _gray8(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
     return np.ascontiguousarray(np.clip((values - lo) * scale, 0, 255), dtype=np.uint8)
 
 
+def _argb32(pixels: np.ndarray) -> np.ndarray:
+    """uint8 gray (H, W) or RGBA (H, W, 4) -> (H, W) uint32 premultiplied ARGB."""
+    if pixels.ndim == 2:
+        return (pixels.astype(np.uint32) * 0x010101) | np.uint32(0xFF000000)
+    rgba = pixels.astype(np.uint32)
+    a = rgba[..., 3]
+    return ((a << 24) | ((rgba[..., 0] * a + 127) // 255 << 16)
+            | ((rgba[..., 1] * a + 127) // 255 << 8) | (rgba[..., 2] * a + 127) // 255)
+
+
+class PixelImage(pg.ImageItem):
+    """An ImageItem for uint8 gray (H, W) or RGBA (H, W, 4) pixels, drawn from premultiplied
+    ARGB32: the format the raster painter draws without converting (pyqtgraph hands it a
+    Grayscale8 or RGBA8888 QImage, which is converted again on every paint).
+
+    `set_pixels` is the per-stroke update: for an image of the same shape as the last one it
+    makes the QImage at once and skips `setImage`'s bookkeeping (geometry, levels, signals);
+    a new shape goes through `setImage`. Other data (floats, levels, lookup tables) takes
+    pyqtgraph's own path."""
+
+    def set_pixels(self, pixels: np.ndarray) -> None:
+        if self.image is None or pixels.shape != self.image.shape or self.image.dtype != np.uint8:
+            self.setImage(pixels, autoLevels=False)      # new geometry: let pyqtgraph know
+            return
+        self.image = pixels
+        self._make_qimage()
+        self.update()
+
+    def _make_qimage(self) -> None:
+        self._argb = np.ascontiguousarray(_argb32(self.image), dtype=np.uint32)  # QImage memory
+        h, w = self._argb.shape
+        self.qimage = QImage(self._argb.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied)
+        self._renderRequired = False
+        self._unrenderable = False
+
+    def render(self):
+        image = self.image
+        if (image is None or image.dtype != np.uint8 or image.size == 0 or self.lut is not None
+                or self.levels is not None or image.ndim not in (2, 3)
+                or (image.ndim == 3 and image.shape[2] != 4)):
+            super().render()
+            return
+        self._make_qimage()
+
+
 def _pixel_view(view: pg.GraphicsView) -> None:
-    """Nearest-neighbour images and no antialiasing: crisp pixels, and a cheaper repaint."""
+    """Nearest-neighbour images and no antialiasing: crisp pixels, and a cheaper repaint. The
+    white background is filled, not copied from a cached pixmap (pyqtgraph's default), which
+    is cheaper for the small areas a stroke repaints; and only once: the view's own fill covers
+    what it repaints, so Qt need not clear the viewport first."""
     view.setAntialiasing(False)
     view.setRenderHint(QPainter.SmoothPixmapTransform, False)
+    view.setCacheMode(QGraphicsView.CacheNone)
+    view.viewport().setAttribute(Qt.WA_OpaquePaintEvent)
 
 
 def _image_box(layout, row: int, col: int) -> tuple[pg.ViewBox, pg.ImageItem]:
     box = layout.addViewBox(row=row, col=col, lockAspect=True, invertY=True, enableMouse=False)
     box.setMenuEnabled(False)
-    img = pg.ImageItem(axisOrder="row-major")
+    box.border = None      # no frame (the default invisible pen still strokes a path per paint)
+    img = PixelImage(axisOrder="row-major")
     box.addItem(img)
     return box, img
 
@@ -83,6 +136,11 @@ class PaintedText(QWidget):
         self.setFixedHeight(int(QFontMetrics(self._font).lineSpacing() * lines + 6))
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.wrap = lines > 1
+        bold = QFont(self._font)
+        bold.setBold(True)
+        # (font, metrics) for regular and bold parts, made once
+        self._fonts = {False: (self._font, QFontMetricsF(self._font)),
+                       True: (bold, QFontMetricsF(bold))}
 
     def set_parts(self, parts: list[tuple[str, str, bool]]) -> None:
         if parts != self._parts:
@@ -104,15 +162,13 @@ class PaintedText(QWidget):
             painter.drawText(self.rect().adjusted(2, 2, -2, -2),
                              int(Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop), self.text())
             return
-        metrics = []
-        for text, color, bold in self._parts:
-            font = QFont(self._font)
-            font.setBold(bold)
-            metrics.append((font, QFontMetrics(font).horizontalAdvance(text)))
-        x = (self.width() - sum(w for _f, w in metrics)) / 2
-        y = (self.height() + QFontMetrics(self._font).ascent() - QFontMetrics(self._font).descent()) / 2
-        for (text, color, _bold), (font, w) in zip(self._parts, metrics):
-            painter.setFont(font)
+        fonts = self._fonts
+        widths = [fonts[bold][1].horizontalAdvance(text) for text, _c, bold in self._parts]
+        x = (self.width() - sum(widths)) / 2
+        metrics = fonts[False][1]
+        y = (self.height() + metrics.ascent() - metrics.descent()) / 2
+        for (text, color, bold), w in zip(self._parts, widths):
+            painter.setFont(fonts[bold][0])
             painter.setPen(QColor(color))
             painter.drawText(QPointF(x, y), text)
             x += w
@@ -149,7 +205,7 @@ class StageStrip(pg.GraphicsLayoutWidget):
             self._values.append(np.zeros((0, 0), np.float32))
             self._shapes.append(None)
         _pixel_view(self)
-        self.overlay = pg.ImageItem(axisOrder="row-major")   # RGBA heat over the last image
+        self.overlay = PixelImage(axisOrder="row-major")   # RGBA heat over the last image
         self.overlay.setZValue(1)
         self.boxes[-1].addItem(self.overlay)
         self.setMinimumHeight(150)
@@ -157,12 +213,14 @@ class StageStrip(pg.GraphicsLayoutWidget):
     def set_stage(self, index: int, values: np.ndarray, dim: float = 1.0) -> None:
         """Show ink `values` (H, W) in [0, 1]; `dim` < 1 darkens it (under an overlay)."""
         self._values[index] = values
-        self.images[index].setImage(_gray8(values * dim if dim != 1.0 else values),
-                                    autoLevels=False)
+        self.images[index].set_pixels(_gray8(values * dim if dim != 1.0 else values))
         if values.shape != self._shapes[index]:
             self._shapes[index] = values.shape
             h, w = values.shape
             self.boxes[index].setRange(QRectF(0, 0, w, h), padding=0.03)
+            # apply the new range now: left to the paint, it moves the image during the paint
+            # and the view paints a second time
+            self.boxes[index].updateMatrix()
 
     def set_caption(self, index: int, text: str) -> None:
         label = self.captions[index]
@@ -177,7 +235,8 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
     """Every conv layer's feature maps, each layer tiled into ONE image (thin gaps between maps).
 
     One image per layer instead of one view per map (as MapGrid does) keeps the repaint on each
-    stroke cheap: LeNet's 22 maps cost two image uploads, not 22 views with colour tables."""
+    stroke cheap: LeNet's 22 maps cost two image uploads, not 22 views with colour tables. The
+    tiling is one gather through an index made when the model changes."""
 
     GAP_VALUE = 90        # gap colour (of 255): visible between black map backgrounds
 
@@ -187,8 +246,9 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         _pixel_view(self)
         # (name, (C, H, W), columns, gap in map pixels)
         self._layers: list[tuple[str, tuple[int, int, int], int, int]] = []
-        self._images: list[pg.ImageItem] = []
-        self._mosaics: list[np.ndarray] = []
+        self._images: list[PixelImage] = []
+        self._index: list[np.ndarray] = []     # (mh, mw) into a layer's C*H*W values; gaps: last
+        self._tiles: list[np.ndarray] = []     # the (C, H, W) maps last shown
 
     @staticmethod
     def columns_for(channels: int) -> int:
@@ -197,7 +257,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
     def set_layers(self, layers: list[tuple[str, tuple[int, int, int]]]) -> None:
         """Lay out one titled mosaic per (name, (C, H, W)); called when the model changes."""
         self.ci.clear()
-        self._layers, self._images, self._mosaics = [], [], []
+        self._layers, self._images, self._index, self._tiles = [], [], [], []
         for i, (name, (c, h, w)) in enumerate(layers):
             cols = self.columns_for(c)
             rows = -(-c // cols)
@@ -209,32 +269,52 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
             mh, mw = rows * (h + gap) - gap, cols * (w + gap) - gap
             box.setRange(QRectF(0, 0, mw, mh), padding=0.01)
             self.ci.layout.setRowStretchFactor(2 * i + 1, max(1, round(10 * mh / mw)))
+            index = np.full((mh, mw), c * h * w, np.intp)
+            for m in range(c):
+                r, q = divmod(m, cols)
+                y, x = r * (h + gap), q * (w + gap)
+                index[y:y + h, x:x + w] = np.arange(m * h * w, (m + 1) * h * w).reshape(h, w)
             self._layers.append((name, (c, h, w), cols, gap))
             self._images.append(img)
-            self._mosaics.append(np.zeros((mh, mw), np.float32))
+            self._index.append(index)
+            self._tiles.append(np.zeros((c, h, w), np.float32))
 
     def set_maps(self, maps: list[np.ndarray] | None) -> None:
         """One (C, H, W) array per layer (None: all black); each layer on its own 0..peak scale."""
-        for k, ((_name, (c, h, w), cols, gap), img) in enumerate(zip(self._layers, self._images)):
+        for k, ((_name, (c, h, w), _cols, _gap), img) in enumerate(zip(self._layers, self._images)):
             tiles = np.zeros((c, h, w), np.float32) if maps is None else maps[k]
+            self._tiles[k] = tiles
             peak = float(tiles.max()) if tiles.size else 0.0
-            mosaic = self._mosaics[k]
-            mosaic.fill(np.nan)
-            for i in range(c):
-                r, q = divmod(i, cols)
-                y, x = r * (h + gap), q * (w + gap)
-                mosaic[y:y + h, x:x + w] = tiles[i]
-            gaps = np.isnan(mosaic)
-            gray = _gray8(np.where(gaps, 0.0, mosaic), 0.0, peak if peak > 0 else 1.0)
-            gray[gaps] = self.GAP_VALUE
-            img.setImage(gray, autoLevels=False)
+            gray = np.empty(c * h * w + 1, np.uint8)
+            gray[:-1] = _gray8(tiles.reshape(-1), 0.0, peak if peak > 0 else 1.0)
+            gray[-1] = self.GAP_VALUE
+            img.set_pixels(gray[self._index[k]])
 
     def layer_count(self) -> int:
         return len(self._layers)
 
     def mosaic(self, layer: int) -> np.ndarray:
         """The float values last shown for `layer`, NaN in the gaps."""
-        return self._mosaics[layer].copy()
+        values = np.append(self._tiles[layer].reshape(-1).astype(np.float32), np.nan)
+        return values[self._index[layer]]
+
+
+def _analyse_one(model: torch.nn.Module, x: torch.Tensor, method: str | None):
+    """`analyse` for the one 28x28 drawing, set up for a tiny input (measured with
+    benchmarks/draw_latency.py): on one thread (handing work to a second costs more than it
+    saves) and without oneDNN (its convolution set-up costs more than LeNet's convolutions:
+    ~0.5 ms a stroke; the results agree to 1e-6). Both are process-wide torch settings and are
+    given back right after, so a model training in another thread meanwhile is only slowed for
+    those few milliseconds."""
+    threads = torch.get_num_threads()
+    onednn = torch.backends.mkldnn.enabled
+    torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = False
+    try:
+        return analyse(model, x, method)
+    finally:
+        torch.backends.mkldnn.enabled = onednn
+        torch.set_num_threads(threads)
 
 
 class DrawDigitPage(Page):
@@ -511,7 +591,13 @@ class DrawDigitPage(Page):
 
     def update_prediction(self) -> None:
         """Preprocess the drawing, run the model, and refresh bars, stages, heat map and maps."""
-        stages = preprocess_stages(self.canvas.image())
+        # only the part of the canvas that can hold ink: the stages are the same as for the whole
+        # canvas (preprocessing crops to the ink first), the box is shifted back below
+        ink, row0, col0 = self.canvas.ink_region()
+        stages = preprocess_stages(ink)
+        if stages.bbox is not None and (row0 or col0):
+            r0, c0, r1, c1 = stages.bbox
+            stages = replace(stages, bbox=(r0 + row0, c0 + col0, r1 + row0, c1 + col0))
         self._stages = stages
         self._show_stages(stages)
         if self.model is None:
@@ -526,14 +612,7 @@ class DrawDigitPage(Page):
             return
         method = HEAT_METHODS[self.state.heat]
         x = model_input(stages.centred, self.meta)
-        # one 28x28 image: handing work to a second thread costs more than it saves (measured by
-        # benchmarks/draw_latency.py), so run it on one and give the count back right after
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            result = analyse(self.model, x, method)
-        finally:
-            torch.set_num_threads(threads)
+        result = _analyse_one(self.model, x, method)
         self.bars.set_probabilities(result.probs)
         top = result.target
         name = self.bars.classes[top]
@@ -569,9 +648,11 @@ class DrawDigitPage(Page):
         rgba = np.empty(heat.shape + (4,), np.uint8)
         rgba[..., :3] = self._lut[(level * 255).astype(np.uint8)]
         rgba[..., 3] = (level * HEAT_ALPHA).astype(np.uint8)
-        view.overlay.setImage(rgba, autoLevels=False)
+        view.overlay.set_pixels(rgba)
         view.set_caption(3, "4 · Grad-CAM" if self.state.heat == "Grad-CAM" else "4 · saliency")
-        view.boxes[3].setToolTip(f"Which pixels mattered for “{name}”")
+        tip = f"Which pixels mattered for “{name}”"
+        if view.boxes[3].toolTip() != tip:      # a new tooltip is an event to the item
+            view.boxes[3].setToolTip(tip)
 
     def page_opened(self) -> None:
         self.canvas.setFocus()

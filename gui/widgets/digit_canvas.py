@@ -2,12 +2,15 @@
 
 Strokes are kept as point lists (x, y, pressure) so undo removes the last stroke by redrawing
 the others. Ink goes into a fixed 280x280 grayscale buffer (white paper, black ink) whatever the
-widget's size; `image()` hands it out as floats with ink = 1. `drawingChanged` fires while a
+widget's size; `image()` hands it out as floats with ink = 1, and `ink_region()` only the part
+that can hold ink (the canvas keeps the box of everything painted since the last clear), which is
+all a preprocessing step that crops to the ink needs to look at. `drawingChanged` fires while a
 stroke is drawn (at most every `THROTTLE_MS`, and always once more at its end) and after clear,
 undo and `set_image`.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -35,6 +38,8 @@ class DigitCanvas(QWidget):
         # premultiplied ARGB is the raster engine's fast path for antialiased pen strokes
         self._buffer = QImage(BUFFER, BUFFER, QImage.Format_ARGB32_Premultiplied)
         self._buffer.fill(PAPER)
+        # (x0, y0, x1, y1) in buffer pixels, end exclusive: where ink may be; None: nowhere
+        self._ink_box: tuple[int, int, int, int] | None = None
         self._last_emit = 0.0
         self._pending = QTimer(self, singleShot=True)
         self._pending.timeout.connect(self._emit_changed)
@@ -51,6 +56,17 @@ class DigitCanvas(QWidget):
         ptr = self._buffer.constBits()
         rows = np.frombuffer(ptr, np.uint8).reshape(BUFFER, self._buffer.bytesPerLine() // 4, 4)
         return 1.0 - rows[:, :BUFFER, 0].astype(np.float32) / 255.0   # gray: any colour channel
+
+    def ink_region(self) -> tuple[np.ndarray, int, int]:
+        """(ink, row0, col0): `image()[row0:row0 + h, col0:col0 + w]` for the box that holds
+        every ink pixel (everything outside it is paper), without converting the rest. An empty
+        canvas gives a (0, 0) array."""
+        if self._ink_box is None:
+            return np.zeros((0, 0), np.float32), 0, 0
+        x0, y0, x1, y1 = self._ink_box
+        ptr = self._buffer.constBits()
+        rows = np.frombuffer(ptr, np.uint8).reshape(BUFFER, self._buffer.bytesPerLine() // 4, 4)
+        return 1.0 - rows[y0:y1, x0:x1, 0].astype(np.float32) / 255.0, y0, x0
 
     def set_image(self, ink: np.ndarray) -> None:
         """Replace the drawing with `ink` (2-D, any size, ink = 1), scaled to fill the sheet."""
@@ -127,7 +143,9 @@ class DigitCanvas(QWidget):
         return pen
 
     def _paint_segment(self, painter: QPainter, a, b) -> None:
-        painter.setPen(self._pen((a[2] + b[2]) / 2))
+        pen = self._pen((a[2] + b[2]) / 2)
+        self._grow_ink_box(a, b, pen.widthF())
+        painter.setPen(pen)
         if a[:2] == b[:2]:
             painter.drawPoint(QPointF(a[0], a[1]))
         else:
@@ -141,6 +159,7 @@ class DigitCanvas(QWidget):
 
     def _redraw(self) -> None:
         self._buffer.fill(PAPER)
+        self._ink_box = (0, 0, BUFFER, BUFFER) if self._base is not None else None
         painter = QPainter(self._buffer)
         painter.setRenderHint(QPainter.Antialiasing)
         if self._base is not None:
@@ -149,6 +168,20 @@ class DigitCanvas(QWidget):
             self._paint_stroke(painter, stroke)
         painter.end()
         self.update()
+
+    def _grow_ink_box(self, a, b, width: float) -> None:
+        """Add segment a-b, drawn `width` wide (round caps, antialiased), to the ink box."""
+        pad = width / 2 + 2
+        x0 = max(0, math.floor(min(a[0], b[0]) - pad))
+        y0 = max(0, math.floor(min(a[1], b[1]) - pad))
+        x1 = min(BUFFER, math.ceil(max(a[0], b[0]) + pad))
+        y1 = min(BUFFER, math.ceil(max(a[1], b[1]) + pad))
+        if x1 <= x0 or y1 <= y0:
+            return
+        if self._ink_box is not None:
+            bx0, by0, bx1, by1 = self._ink_box
+            x0, y0, x1, y1 = min(x0, bx0), min(y0, by0), max(x1, bx1), max(y1, by1)
+        self._ink_box = (x0, y0, x1, y1)
 
     def _begin(self, pos: QPointF, pressure: float) -> None:
         was_empty = self.is_empty()

@@ -1,17 +1,83 @@
 """`ProbabilityBars`: a model's class probabilities as bars, the top class highlighted.
 
-One BarGraphItem and one text label per class, made once; an update only calls `setOpts` and
-`setText`/`setPos`, so it can run on every stroke of a drawing.
+One BarGraphItem for the bars and ONE graphics item that paints all the value labels, made once;
+an update only calls `setOpts` and hands the label item its texts, so it can run on every stroke
+of a drawing (ten pyqtgraph TextItems re-laid out their text documents on every change: ~1 ms a
+stroke). The axes never change and are cached as pixmaps.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QStaticText
+from PySide6.QtWidgets import QGraphicsView
+
+from gui.widgets.plot_cache import cache_axes
 
 BAR = QColor(150, 165, 190)
 TOP = QColor(230, 120, 30)
 LABEL = QColor(60, 60, 60)
+Y_TOP = 1.15          # the y range's top: room above a 100 % bar for its label
+LABEL_GAP = 0.02      # a label's bottom sits this far (in probability) above its bar
+TEXT_MARGIN_PX = 4    # and this many pixels higher (where a TextItem's text sat)
+
+
+class ValueLabels(pg.GraphicsObject):
+    """The value above each bar, all painted in one call in device pixels (text stays crisp and
+    the same size however the plot is scaled)."""
+
+    def __init__(self, count: int, font: QFont):
+        super().__init__()
+        self.font = font
+        self._line = QFontMetricsF(font).height()
+        self.texts = [""] * count
+        self.tops = np.zeros(count, np.float32)     # bar heights, in data units
+        self.highlight = -1
+        self._static: dict[str, QStaticText] = {}   # laid-out texts, by text ("12.5%", ...)
+
+    def set_labels(self, texts: list[str], tops: np.ndarray, highlight: int) -> None:
+        self.texts, self.tops, self.highlight = list(texts), tops, highlight
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-0.5, 0.0, len(self.texts), Y_TOP)
+
+    def paint(self, painter, *args) -> None:
+        if not any(self.texts):
+            return
+        t = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self.font)
+        y_off = TEXT_MARGIN_PX + self._line
+        for i, text in enumerate(self.texts):
+            if not text:
+                continue
+            static = self._static.get(text)
+            if static is None:
+                if len(self._static) > 4000:
+                    self._static.clear()
+                static = self._static[text] = QStaticText(text)
+                static.setTextFormat(Qt.PlainText)
+                static.prepare(font=self.font)
+            at = t.map(QPointF(i, float(self.tops[i]) + LABEL_GAP))
+            painter.setPen(TOP if i == self.highlight else LABEL)
+            painter.drawStaticText(QPointF(round(at.x() - static.size().width() / 2),
+                                           round(at.y() - y_off)), static)
+        painter.restore()
+
+
+class _Bars(pg.BarGraphItem):
+    """Bars whose bounding rect is fixed to where probabilities can reach ([0, 1] high): the
+    stock one asks for the pixel size (a device transform) on each of several calls a paint."""
+
+    def __init__(self, count: int, **opts):
+        self._rect = QRectF(-0.5, 0.0, count, 1.0)
+        super().__init__(**opts)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
 
 
 class ProbabilityBars(pg.PlotWidget):
@@ -27,30 +93,30 @@ class ProbabilityBars(pg.PlotWidget):
         plot.hideButtons()
         if title:
             plot.setTitle(title)
-        plot.setYRange(0, 1.15, padding=0)
+        plot.setYRange(0, Y_TOP, padding=0)
         plot.setXRange(-0.6, n - 0.4, padding=0)
         plot.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
         plot.getAxis("left").setLabel("probability")
         # no grid lines: redrawing them on every update cost about 1 ms of the per-stroke budget
         self._bottom = plot.getAxis("bottom")
         self._set_ticks()
-        self.bars = pg.BarGraphItem(x=np.arange(n), height=self._probs, width=0.7,
+        self.bars = _Bars(n, x=np.arange(n), height=self._probs, width=0.7,
                                     brushes=[pg.mkBrush(BAR)] * n, pen=pg.mkPen(None))
         plot.addItem(self.bars)
         font = QFont()
         font.setPointSizeF(8.5)
-        self._labels: list[pg.TextItem] = []
-        self._texts = [""] * n
-        for i in range(n):
-            label = pg.TextItem("", anchor=(0.5, 1.0), color=LABEL)
-            label.setFont(font)
-            label.setPos(i, 0.0)
-            plot.addItem(label)
-            self._labels.append(label)
+        self.labels = ValueLabels(n, font)
+        plot.addItem(self.labels)
         self._brush = pg.mkBrush(BAR)
         self._top_brush = pg.mkBrush(TOP)
         self.setMinimumHeight(150)
         self.setAntialiasing(False)   # axis-aligned bars need none; the text stays smooth
+        cache_axes(plot)              # the axes stay still while the bars move
+        # a white fill is cheaper than pyqtgraph's cached background pixmap for the bar area,
+        # and it covers what is repainted: Qt need not clear the viewport first
+        self.setCacheMode(QGraphicsView.CacheNone)
+        self.viewport().setAttribute(Qt.WA_OpaquePaintEvent)
+        plot.getViewBox().border = None   # no frame: skip stroking an invisible one per paint
 
     def _set_ticks(self) -> None:
         self._bottom.setTicks([[(i, c) for i, c in enumerate(self.classes)]])
@@ -78,16 +144,9 @@ class ProbabilityBars(pg.PlotWidget):
         if top >= 0:
             brushes[top] = self._top_brush
         self.bars.setOpts(height=self._probs, brushes=brushes)
-        for i, (label, p) in enumerate(zip(self._labels, self._probs)):
-            text = "" if top < 0 else (f"{p:.0%}" if p >= 0.995 or p < 0.01 else f"{p:.1%}")
-            # text items re-lay themselves out on every call: touch only what changed
-            if text != self._texts[i]:
-                label.setText(text)
-                self._texts[i] = text
-            if (i == top) != (i == self._top) or text:
-                label.setPos(i, float(p) + 0.02)
-            if (i == top) != (i == self._top):
-                label.setColor(TOP if i == top else LABEL)
+        texts = ["" if top < 0 else (f"{p:.0%}" if p >= 0.995 or p < 0.01 else f"{p:.1%}")
+                 for p in self._probs.tolist()]
+        self.labels.set_labels(texts, self._probs, top)
         self._top = top
 
     def probabilities(self) -> np.ndarray:
@@ -98,4 +157,4 @@ class ProbabilityBars(pg.PlotWidget):
         return self._top
 
     def label_texts(self) -> list[str]:
-        return [label.textItem.toPlainText() for label in self._labels]
+        return list(self.labels.texts)
