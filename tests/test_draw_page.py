@@ -139,10 +139,13 @@ def test_probability_bars_highlight_and_values(qtbot):
     assert bars.top_class() == 1
     assert np.allclose(bars.bars.opts["height"], p)
     assert bars.label_texts()[1] == "60.0%" and bars.label_texts()[3] == "25.0%"
-    brushes = bars.bars.opts["brushes"]
-    assert brushes[1].color() != brushes[0].color() and brushes[0].color() == brushes[3].color()
+    # the top class is drawn again over its bar, in the highlight colour
+    assert bars.top_bar.isVisible() and list(bars.top_bar.opts["x"]) == [1]
+    assert np.allclose(bars.top_bar.opts["height"], [0.6])
+    assert bars.top_bar.opts["brush"].color() != bars.bars.opts["brush"].color()
     bars.set_probabilities(None)
     assert bars.top_class() == -1 and bars.label_texts()[1] == ""
+    assert not bars.top_bar.isVisible()
     with pytest.raises(ValueError):
         bars.set_probabilities(np.ones(3))
 

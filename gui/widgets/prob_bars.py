@@ -1,9 +1,11 @@
 """`ProbabilityBars`: a model's class probabilities as bars, the top class highlighted.
 
-One BarGraphItem for the bars and ONE graphics item that paints all the value labels, made once;
-an update only calls `setOpts` and hands the label item its texts, so it can run on every stroke
-of a drawing (ten pyqtgraph TextItems re-laid out their text documents on every change: ~1 ms a
-stroke). The axes never change and are cached as pixmaps.
+One single-coloured BarGraphItem for all the bars, a second one for the top class drawn over its
+bar, and ONE graphics item that paints all the value labels, all made once; an update only calls
+`setOpts` and hands the label item its texts, so it can run on every stroke of a drawing (ten
+pyqtgraph TextItems re-laid out their text documents on every change: ~1 ms a stroke; bars of
+several colours are recorded into and replayed from a QPicture each time). The axes never change
+and are cached as pixmaps.
 """
 from __future__ import annotations
 
@@ -101,14 +103,18 @@ class ProbabilityBars(pg.PlotWidget):
         self._bottom = plot.getAxis("bottom")
         self._set_ticks()
         self.bars = _Bars(n, x=np.arange(n), height=self._probs, width=0.7,
-                                    brushes=[pg.mkBrush(BAR)] * n, pen=pg.mkPen(None))
+                          brush=pg.mkBrush(BAR), pen=pg.mkPen(None))
         plot.addItem(self.bars)
+        # the highlighted class: the same bar again, over the plain one
+        self.top_bar = _Bars(n, x=np.zeros(1), height=np.zeros(1), width=0.7,
+                             brush=pg.mkBrush(TOP), pen=pg.mkPen(None))
+        self.top_bar.setZValue(1)
+        self.top_bar.hide()
+        plot.addItem(self.top_bar)
         font = QFont()
         font.setPointSizeF(8.5)
         self.labels = ValueLabels(n, font)
         plot.addItem(self.labels)
-        self._brush = pg.mkBrush(BAR)
-        self._top_brush = pg.mkBrush(TOP)
         self.setMinimumHeight(150)
         self.setAntialiasing(False)   # axis-aligned bars need none; the text stays smooth
         cache_axes(plot)              # the axes stay still while the bars move
@@ -140,10 +146,10 @@ class ProbabilityBars(pg.PlotWidget):
                 raise ValueError(f"expected {n} probabilities, got {probs.shape[0]}")
             top = int(probs.argmax())
         self._probs = probs.copy()
-        brushes = [self._brush] * n
+        self.bars.setOpts(height=self._probs)
         if top >= 0:
-            brushes[top] = self._top_brush
-        self.bars.setOpts(height=self._probs, brushes=brushes)
+            self.top_bar.setOpts(x=np.array([top], np.float64), height=self._probs[top:top + 1])
+        self.top_bar.setVisible(top >= 0)
         texts = ["" if top < 0 else (f"{p:.0%}" if p >= 0.995 or p < 0.01 else f"{p:.1%}")
                  for p in self._probs.tolist()]
         self.labels.set_labels(texts, self._probs, top)
