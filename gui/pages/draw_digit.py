@@ -20,8 +20,8 @@ from PySide6.QtGui import (
     QAction, QColor, QFont, QFontMetrics, QFontMetricsF, QImage, QKeySequence, QPainter,
 )
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QGraphicsView, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-    QSizePolicy, QSlider, QSplitter, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QGraphicsItem, QGraphicsView, QGroupBox, QHBoxLayout, QLabel,
+    QPushButton, QSizePolicy, QSlider, QSplitter, QVBoxLayout, QWidget,
 )
 
 from engine.digits import BOX, SIZE, Preprocessed, model_input, preprocess_stages
@@ -76,6 +76,19 @@ class PixelImage(pg.ImageItem):
     a new shape goes through `setImage`. Other data (floats, levels, lookup tables) takes
     pyqtgraph's own path."""
 
+    _bounds = QRectF()
+    _bounds_shape: tuple | None = None
+
+    def boundingRect(self) -> QRectF:
+        # the stock one makes three Python calls each time Qt asks (several times a paint)
+        image = self.image
+        if image is None:
+            return QRectF()
+        if image.shape != self._bounds_shape:
+            h, w = image.shape[:2] if self.axisOrder == "row-major" else image.shape[1::-1]
+            self._bounds, self._bounds_shape = QRectF(0.0, 0.0, float(w), float(h)), image.shape
+        return self._bounds
+
     def set_pixels(self, pixels: np.ndarray) -> None:
         if self.image is None or pixels.shape != self.image.shape or self.image.dtype != np.uint8:
             self.setImage(pixels, autoLevels=False)      # new geometry: let pyqtgraph know
@@ -112,10 +125,25 @@ def _pixel_view(view: pg.GraphicsView) -> None:
     view.viewport().setAttribute(Qt.WA_OpaquePaintEvent)
 
 
+def _no_contents(*items: QGraphicsItem) -> None:
+    """Layouts and labels paint nothing themselves (a label's text is a child item): saying so
+    spares Qt a call into Python for each of them on every repaint."""
+    for item in items:
+        item.setFlag(QGraphicsItem.ItemHasNoContents)
+
+
+def _frameless(box: pg.ViewBox) -> None:
+    """A view box without a frame paints nothing itself: tell Qt so (pyqtgraph's default
+    invisible border pen is still stroked on every repaint, by the box and a frame item)."""
+    box.border = None
+    box.borderRect.hide()
+    box.setFlag(QGraphicsItem.ItemHasNoContents)
+
+
 def _image_box(layout, row: int, col: int) -> tuple[pg.ViewBox, pg.ImageItem]:
     box = layout.addViewBox(row=row, col=col, lockAspect=True, invertY=True, enableMouse=False)
     box.setMenuEnabled(False)
-    box.border = None      # no frame (the default invisible pen still strokes a path per paint)
+    _frameless(box)
     img = PixelImage(axisOrder="row-major")
     box.addItem(img)
     return box, img
@@ -205,6 +233,7 @@ class StageStrip(pg.GraphicsLayoutWidget):
             self._values.append(np.zeros((0, 0), np.float32))
             self._shapes.append(None)
         _pixel_view(self)
+        _no_contents(self.ci, *self.captions)
         self.overlay = PixelImage(axisOrder="row-major")   # RGBA heat over the last image
         self.overlay.setZValue(1)
         self.boxes[-1].addItem(self.overlay)
@@ -244,6 +273,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
         _pixel_view(self)
+        _no_contents(self.ci)
         # (name, (C, H, W), columns, gap in map pixels)
         self._layers: list[tuple[str, tuple[int, int, int], int, int]] = []
         self._images: list[PixelImage] = []
@@ -265,6 +295,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
             label = self.ci.addLabel(f"<b>{name}</b> · {c} maps of {h}×{w}", row=2 * i, col=0,
                                      size="9pt")
             label.setMaximumHeight(22)
+            _no_contents(label)
             box, img = _image_box(self.ci, 2 * i + 1, 0)
             mh, mw = rows * (h + gap) - gap, cols * (w + gap) - gap
             box.setRange(QRectF(0, 0, mw, mh), padding=0.01)

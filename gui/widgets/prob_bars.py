@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QStaticText
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen, QStaticText
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
 from gui.widgets.plot_cache import cache_axes
 
@@ -34,39 +34,48 @@ class ValueLabels(pg.GraphicsObject):
         self.font = font
         self._line = QFontMetricsF(font).height()
         self.texts = [""] * count
-        self.tops = np.zeros(count, np.float32)     # bar heights, in data units
+        self.tops = [0.0] * count                   # bar heights, in data units
         self.highlight = -1
-        self._static: dict[str, QStaticText] = {}   # laid-out texts, by text ("12.5%", ...)
+        self._rect = QRectF(-0.5, 0.0, count, Y_TOP)
+        self._pens = {False: QPen(LABEL), True: QPen(TOP)}
+        # laid-out texts and their half widths, by text ("12.5%", ...)
+        self._static: dict[str, tuple[QStaticText, float]] = {}
 
-    def set_labels(self, texts: list[str], tops: np.ndarray, highlight: int) -> None:
-        self.texts, self.tops, self.highlight = list(texts), tops, highlight
+    def set_labels(self, texts: list[str], tops: list[float], highlight: int) -> None:
+        self.texts, self.tops, self.highlight = list(texts), list(tops), highlight
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-0.5, 0.0, len(self.texts), Y_TOP)
+        return self._rect
+
+    def _laid_out(self, text: str) -> tuple[QStaticText, float]:
+        found = self._static.get(text)
+        if found is None:
+            if len(self._static) > 4000:
+                self._static.clear()
+            static = QStaticText(text)
+            static.setTextFormat(Qt.PlainText)
+            static.prepare(font=self.font)
+            found = self._static[text] = (static, static.size().width() / 2)
+        return found
 
     def paint(self, painter, *args) -> None:
         if not any(self.texts):
             return
-        t = painter.transform()
+        t = painter.transform()          # data -> device: a scale and a shift (no rotation)
+        sx, sy, dx, dy = t.m11(), t.m22(), t.dx(), t.dy()
+        y_off = dy + sy * LABEL_GAP - TEXT_MARGIN_PX - self._line
         painter.save()
         painter.resetTransform()
         painter.setFont(self.font)
-        y_off = TEXT_MARGIN_PX + self._line
-        for i, text in enumerate(self.texts):
-            if not text:
-                continue
-            static = self._static.get(text)
-            if static is None:
-                if len(self._static) > 4000:
-                    self._static.clear()
-                static = self._static[text] = QStaticText(text)
-                static.setTextFormat(Qt.PlainText)
-                static.prepare(font=self.font)
-            at = t.map(QPointF(i, float(self.tops[i]) + LABEL_GAP))
-            painter.setPen(TOP if i == self.highlight else LABEL)
-            painter.drawStaticText(QPointF(round(at.x() - static.size().width() / 2),
-                                           round(at.y() - y_off)), static)
+        for highlighted in (False, True):          # one pen change per colour
+            painter.setPen(self._pens[highlighted])
+            for i, text in enumerate(self.texts):
+                if not text or (i == self.highlight) != highlighted:
+                    continue
+                static, half = self._laid_out(text)
+                painter.drawStaticText(QPointF(round(sx * i + dx - half),
+                                               round(sy * self.tops[i] + y_off)), static)
         painter.restore()
 
 
@@ -122,7 +131,13 @@ class ProbabilityBars(pg.PlotWidget):
         # and it covers what is repainted: Qt need not clear the viewport first
         self.setCacheMode(QGraphicsView.CacheNone)
         self.viewport().setAttribute(Qt.WA_OpaquePaintEvent)
-        plot.getViewBox().border = None   # no frame: skip stroking an invisible one per paint
+        # the plot item and the frameless view box paint nothing themselves: saying so spares
+        # Qt a call into Python for each on every repaint
+        plot.setFlag(QGraphicsItem.ItemHasNoContents)
+        box = plot.getViewBox()
+        box.border = None
+        box.borderRect.hide()
+        box.setFlag(QGraphicsItem.ItemHasNoContents)
 
     def _set_ticks(self) -> None:
         self._bottom.setTicks([[(i, c) for i, c in enumerate(self.classes)]])
@@ -150,9 +165,10 @@ class ProbabilityBars(pg.PlotWidget):
         if top >= 0:
             self.top_bar.setOpts(x=np.array([top], np.float64), height=self._probs[top:top + 1])
         self.top_bar.setVisible(top >= 0)
+        values = self._probs.tolist()
         texts = ["" if top < 0 else (f"{p:.0%}" if p >= 0.995 or p < 0.01 else f"{p:.1%}")
-                 for p in self._probs.tolist()]
-        self.labels.set_labels(texts, self._probs, top)
+                 for p in values]
+        self.labels.set_labels(texts, values, top)
         self._top = top
 
     def probabilities(self) -> np.ndarray:
