@@ -11,6 +11,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
+
+from gui.widgets.plot_cache import cache_axes
 
 TRAIN_COLOR = "#1f77b4"   # blue: training
 TEST_COLOR = "#e6550d"    # orange: test set
@@ -29,9 +32,16 @@ class CurvePanel(pg.GraphicsLayoutWidget):
             plot.getAxis("bottom").enableAutoSIPrefix(False)  # epochs, never "x0.001"
             plot.setClipToView(True)                           # long runs: draw what is visible
             plot.setDownsampling(auto=True, mode="peak")       # ... at most ~one point per pixel
+            cache_axes(plot)  # ranges stay put (see _grow_loss_range): axes and grid from a pixmap
+            plot.titleLabel.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # loss falls towards the bottom right, accuracy rises to the top right: keep legends clear
-        self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
-        self.acc_plot.addLegend(offset=(-5, -30), labelTextSize="8pt")
+        for legend in (self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6),
+                       self.acc_plot.addLegend(offset=(-5, -30), labelTextSize="8pt")):
+            legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # The loss axis only grows (never follows every new batch): a moving range would re-lay
+        # out the axis, its ticks and the grid at every redraw.
+        self.loss_plot.enableAutoRange(y=False)
+        self._loss_top = 0.0
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.acc_plot.getViewBox().setLimits(yMin=-2, yMax=102)
         pen_step = pg.mkPen(TRAIN_COLOR, width=1)
@@ -48,6 +58,8 @@ class CurvePanel(pg.GraphicsLayoutWidget):
         self.clear_curves()
 
     def clear_curves(self) -> None:
+        self._loss_top = 0.0
+        self.loss_plot.setYRange(0, 1, padding=0.02)
         self._x, self._loss, self._acc = [], [], []
         self._ex, self._test_loss, self._train_acc, self._test_acc = [], [], [], []
         for item in self._items():
@@ -77,6 +89,7 @@ class CurvePanel(pg.GraphicsLayoutWidget):
                 self._test_loss.append(e.test_loss)
                 self._train_acc.append(100 * e.train_accuracy)
                 self._test_acc.append(100 * e.test_accuracy)
+        self._grow_loss_range()
         if self._x:
             x = np.asarray(self._x, dtype=np.float64)
             self.step_loss.setData(x, np.asarray(self._loss), connect="finite")
@@ -88,6 +101,16 @@ class CurvePanel(pg.GraphicsLayoutWidget):
             self.epoch_train_acc.setData(ex, np.asarray(self._train_acc))
             finite = np.isfinite(self._test_acc)
             self.test_acc.setData(ex[finite], np.asarray(self._test_acc)[finite])
+
+    def _grow_loss_range(self) -> None:
+        """Loss axis from 0 to 5 % above the largest finite loss so far, in steps of a tenth."""
+        finite = [v for v in (*self._loss, *self._test_loss) if math.isfinite(v)]
+        if not finite:
+            return
+        top = math.ceil(max(finite) * 1.05 * 10) / 10
+        if top > self._loss_top:
+            self._loss_top = top
+            self.loss_plot.setYRange(min(0.0, min(finite)), top, padding=0.02)
 
     def point_counts(self) -> dict[str, int]:
         """How many points each curve shows (for tests)."""
