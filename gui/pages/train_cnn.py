@@ -198,6 +198,10 @@ class TrainCnnPage(Page):
         self._pending: list = []               # events received, not yet drawn
         self._render_timer = QTimer(self, singleShot=True, interval=RENDER_INTERVAL_MS,
                                     timeout=self._render_pending)
+        # The heavier views (filters, maps, predictions, confusion) are drawn one per pass of
+        # the event loop after the curves, so no single slot holds the window for long.
+        self._staged: list = []
+        self._stage_timer = QTimer(self, singleShot=True, interval=0, timeout=self._run_stage)
         self._download_thread: QThread | None = None
         self._downloader: DatasetDownloader | None = None
         self._build()
@@ -524,6 +528,7 @@ class TrainCnnPage(Page):
         self.curves.clear_curves()
         self.curves.set_epochs(s.epochs)
         self._pending = []
+        self._staged = []
         self._rate.clear()
         self._predictions_ready = False
         self.progress_bar.setValue(0)
@@ -567,23 +572,37 @@ class TrainCnnPage(Page):
         if not self._render_timer.isActive():
             self._render_timer.start()
 
-    def _render_pending(self) -> None:
+    def _render_pending(self, staged: bool = True) -> None:
+        """Draw the collected events: curves and progress now; the snapshot views and the
+        confusion matrix one per event-loop pass (`staged`), or all now (the run's end)."""
         events, self._pending = self._pending, []
-        if not events:
-            return
-        self.curves.add_events(events, self._steps_per_epoch)
-        snapshots = [e.snapshot for e in events if e.snapshot is not None]
-        first = next((snap for snap in snapshots if "info" in snap), None)
-        if first is not None:
-            self._show_samples(first)
-        if snapshots:
-            self._show_snapshot(snapshots[-1])
-        for e in events:
-            if e.kind == "epoch" and e.confusion is not None:
-                self._show_confusion(e.confusion, e.epoch, e.test_accuracy)
-        steps = [e for e in events if e.kind in ("step", "epoch")]
-        if steps:
-            self._show_progress(steps[-1])
+        if events:
+            self.curves.add_events(events, self._steps_per_epoch)
+            steps = [e for e in events if e.kind in ("step", "epoch")]
+            if steps:
+                self._show_progress(steps[-1])
+            snapshots = [e.snapshot for e in events if e.snapshot is not None]
+            first = next((snap for snap in snapshots if "info" in snap), None)
+            if first is not None:
+                self._staged.append(functools.partial(self._show_samples, first))
+            if snapshots:
+                self._staged.append(functools.partial(self._show_snapshot, snapshots[-1]))
+            for e in events:
+                if e.kind == "epoch" and e.confusion is not None:
+                    self._staged.append(functools.partial(
+                        self._show_confusion, e.confusion, e.epoch, e.test_accuracy))
+        if not staged:
+            self._stage_timer.stop()
+            while self._staged:
+                self._staged.pop(0)()
+        elif self._staged and not self._stage_timer.isActive():
+            self._stage_timer.start()
+
+    def _run_stage(self) -> None:
+        if self._staged:
+            self._staged.pop(0)()
+        if self._staged:
+            self._stage_timer.start()
 
     def _show_progress(self, event) -> None:
         total = max(event.total_steps, 1)
@@ -658,7 +677,7 @@ class TrainCnnPage(Page):
     @Slot(object)
     def _on_finished(self, result) -> None:
         self._render_timer.stop()
-        self._render_pending()  # every event arrived before `finished`: draw the last of them
+        self._render_pending(staged=False)  # every event arrived before `finished`: draw them all
         self._last_result = result
         level = {"finished": "info", "stopped": "info"}.get(result.status, "error")
         if result.status in ("finished", "stopped") and self._training_model is not None:
