@@ -43,7 +43,8 @@ def mouse(kind, canvas, fx, fy, buttons=Qt.LeftButton):
     return QMouseEvent(kind, pos, canvas.mapToGlobal(pos), button, buttons, Qt.NoModifier)
 
 
-def measure(app, page, events: int) -> np.ndarray:
+def measure(app, page, events: int, cpu: list | None = None) -> np.ndarray:
+    """Wall ms of `events` stroke events; their CPU ms (this process) go into `cpu` if given."""
     canvas = page.canvas
     calls = {"n": 0}
     original = page.update_prediction
@@ -66,12 +67,17 @@ def measure(app, page, events: int) -> np.ndarray:
             for fx, fy in pts[1:]:
                 time.sleep((digit_canvas.THROTTLE_MS + 4) / 1000)   # a real hand's pace
                 before = calls["n"]
+                event = mouse(QEvent.MouseMove, canvas, fx, fy)
+                c0 = time.process_time()
                 t0 = time.perf_counter()
-                app.sendEvent(canvas, mouse(QEvent.MouseMove, canvas, fx, fy))
+                app.sendEvent(canvas, event)
                 app.processEvents()                                    # repaint everything
                 dt = time.perf_counter() - t0
+                dc = time.process_time() - c0
                 if calls["n"] > before:
                     times.append(dt * 1000)
+                    if cpu is not None:
+                        cpu.append(dc * 1000)
             app.sendEvent(canvas, mouse(QEvent.MouseButtonRelease, canvas, *pts[-1], Qt.NoButton))
             app.processEvents()
     finally:
@@ -83,8 +89,13 @@ def measure(app, page, events: int) -> np.ndarray:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=300)
+    ap.add_argument("--auto-gc", action="store_true",
+                    help="leave Python's collector automatic (unlike the app)")
     args = ap.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
+    if not args.auto_gc:
+        from gui.gc_guard import GcGuard
+        GcGuard(parent=app)    # as gui.app.main does
     import tempfile
     from PySide6.QtCore import QSettings
     # default page settings (Grad-CAM, pen 22), whatever the user's own settings say
@@ -105,21 +116,26 @@ def main() -> int:
         # the page runs its single-image forward on one thread whatever this says; the rest
         # of the process (nothing else here) gets `threads`
         torch.set_num_threads(threads)
-        t = measure(app, page, args.events)
+        cpu: list[float] = []
+        t = measure(app, page, args.events, cpu)
+        c = np.array(cpu[:args.events])
         results[threads] = t
         print(f"process torch threads {threads}: median {np.median(t):.2f} ms, p95 "
-              f"{np.percentile(t, 95):.2f} ms, max {t.max():.2f} ms over {len(t)} stroke events")
-    # the compute part alone (no painting), for reference
-    img = page.canvas.image()
+              f"{np.percentile(t, 95):.2f} ms, max {t.max():.2f} ms over {len(t)} stroke events; "
+              f"CPU median {np.median(c):.2f} ms, p95 {np.percentile(c, 95):.2f} ms")
+    # the compute part alone (no painting), for reference: as the page does it (the canvas'
+    # ink box preprocessed, the model on one thread without oneDNN)
     from engine.digits import model_input, preprocess_stages
-    from engine.inspect import analyse
+    from gui.pages.draw_digit import _analyse_one
     t = []
     for _ in range(200):
         t0 = time.perf_counter()
-        stages = preprocess_stages(img)
-        analyse(page.model, model_input(stages.centred, page.meta), "gradcam")
+        ink, _row0, _col0 = page.canvas.ink_region()
+        stages = preprocess_stages(ink)
+        _analyse_one(page.model, model_input(stages.centred, page.meta), "gradcam")
         t.append((time.perf_counter() - t0) * 1000)
-    print(f"preprocess + forward + Grad-CAM alone: median {np.median(t):.2f} ms")
+    print(f"preprocess + forward + Grad-CAM alone: median {np.median(t):.2f} ms "
+          f"(load average {os.getloadavg()[0]:.2f})")
     print(f"{np.percentile(results[2], 95):.2f}")   # the app's default (2 torch threads)
     page.close()
     return 0
