@@ -5,7 +5,8 @@ on the Train a CNN page, or a checkpoint file). Middle: the ten class probabilit
 preprocessing made visible (MNIST's recipe: crop, scale into 20x20, centre the mass in 28x28)
 with a Grad-CAM or saliency map over the 28x28 the model sees. Right: every conv layer's
 feature maps for the current drawing. Everything updates on each stroke (throttled by the
-canvas); the update path only calls setImage/setOpts on items made once.
+canvas); the update path only hands new pixels and values to items made once, and preprocesses
+only the canvas' ink box (benchmarks/draw_latency.py measures a stroke to the repainted page).
 """
 from __future__ import annotations
 
