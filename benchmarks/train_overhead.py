@@ -171,9 +171,9 @@ def time_slots(page_class) -> list[tuple[float, float]]:
     times: list[tuple[float, float]] = []
     original = page_class._render_pending
 
-    def timed(self):
+    def timed(self, *args, **kwargs):
         w0, c0 = time.perf_counter(), time.thread_time()
-        original(self)
+        original(self, *args, **kwargs)
         times.append((1000 * (time.perf_counter() - w0), 1000 * (time.thread_time() - c0)))
 
     page_class._render_pending = timed
