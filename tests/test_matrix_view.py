@@ -55,3 +55,16 @@ def test_cover_hides_cells_until_filled(qtbot, view):
     view.set_filled(None)                  # everything shown
     assert not np.array_equal(shown_rgb(view, 2, 2), NOT_YET_RGBA[:3])
     assert "" not in view.cell_texts()
+
+
+def test_large_grids_take_the_lookup_table_path_with_the_same_colours(view):
+    from gui.widgets.matrix_view import LUT_PATH_CELLS
+    n = int(np.sqrt(LUT_PATH_CELLS)) + 8                      # a photo-sized map
+    values = np.tile(np.linspace(-1, 1, n, dtype=np.float32), (n, 1))
+    view.set_matrix(values, levels=(-1, 1))
+    assert view.image.lut is not None
+    for col in (0, n // 2, n - 1):
+        expected = view._lut[int(np.clip((values[0, col] + 1) / 2 * 255, 0, 255))]
+        assert np.abs(shown_rgb(view, n // 2, col) - expected).max() <= 3, col
+    view.set_matrix(values[:4, :4], levels=(-1, 1))           # back to a small grid: RGB
+    assert view.image.lut is None

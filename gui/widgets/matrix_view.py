@@ -26,6 +26,7 @@ COLORMAPS = {
     "magma": lambda: pg.colormap.get("magma"),
 }
 NOT_YET_RGBA = (236, 236, 236, 255)   # cells an animation has not reached yet
+LUT_PATH_CELLS = 16384                # grids larger than 128x128 are coloured by pyqtgraph's LUT
 
 
 class FastImageItem(pg.ImageItem):
@@ -51,9 +52,9 @@ def _number(fmt: str, v: float) -> str:
 
 def _changed_rect(old: np.ndarray, new: np.ndarray) -> QRectF | None:
     """The cells (x = column, y = row) spanning every difference of two same-shape masks."""
-    rows, cols = np.nonzero(old != new)
-    if rows.size == 0:
+    if np.array_equal(old, new):       # the usual case for a photo shown whole: no index work
         return None
+    rows, cols = np.nonzero(old != new)
     return QRectF(int(cols.min()), int(rows.min()), int(cols.max() - cols.min()) + 1,
                   int(rows.max() - rows.min()) + 1)
 
@@ -218,7 +219,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
             levels = self._auto_levels(shown)
         levels = (float(levels[0]), float(levels[1]))
         self._values = values
-        self.image.setImage(self._colour(shown, levels), levels=(0, 255), autoLevels=False)
+        self._show_values(shown, levels)
         if self.colorbar is not None and levels != self._levels:
             self.colorbar.setLevels(levels)
         self._levels = levels
@@ -244,19 +245,24 @@ class MatrixView(pg.GraphicsLayoutWidget):
     def set_rgb(self, rgb: np.ndarray) -> None:
         """Show an (H, W, 3) colour image in [0, 1] (no numbers)."""
         rgb = np.ascontiguousarray(np.clip(rgb, 0, 1) * 255, dtype=np.uint8)
-        self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        self.image.setImage(rgb, autoLevels=False, levels=(0, 255), lut=None)
         self.numbers.set_cells((0, 0), [], np.zeros(0, bool), np.zeros(0, bool))
         self.cover.set_mask(np.ones(rgb.shape[:2], bool))
         if rgb.shape[:2] != self._shape:
             self._shape = rgb.shape[:2]
             self.plot.setRange(QRectF(0, 0, rgb.shape[1], rgb.shape[0]), padding=0.02)
 
-    def _colour(self, values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
-        """(H, W) finite values -> (H, W, 3) uint8 through the colour map, clipped to levels."""
+    def _show_values(self, values: np.ndarray, levels: tuple[float, float]) -> None:
+        """Colour (H, W) finite values. Small grids (the animated ones) are coloured here, so
+        the image item draws RGB as is; photos go through pyqtgraph's lookup table, whose
+        indexed image Qt converts faster than numpy can look up 3 bytes per pixel."""
+        if values.size > LUT_PATH_CELLS:
+            self.image.setImage(values, levels=levels, lut=self._lut, autoLevels=False)
+            return
         lo, hi = levels
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
         idx = np.clip((values - lo) * scale, 0, 255).astype(np.uint8)
-        return self._lut[idx]
+        self.image.setImage(self._lut[idx], levels=(0, 255), lut=None, autoLevels=False)
 
     def _auto_levels(self, values: np.ndarray) -> tuple[float, float]:
         if values.size == 0:
@@ -274,9 +280,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if self.colorbar is not None:
             self.colorbar.setColorMap(self._cmap)
         if self._values.size:
-            self.image.setImage(self._colour(np.nan_to_num(self._values, nan=0.0, posinf=0.0,
-                                                           neginf=0.0), self._levels),
-                                levels=(0, 255), autoLevels=False)
+            self._show_values(np.nan_to_num(self._values, nan=0.0, posinf=0.0, neginf=0.0),
+                              self._levels)
             self._update_numbers()
 
     def set_overlay(self, mask: np.ndarray | None, rgba=(120, 120, 120, 110)) -> None:
