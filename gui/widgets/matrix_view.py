@@ -245,7 +245,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
     def set_rgb(self, rgb: np.ndarray) -> None:
         """Show an (H, W, 3) colour image in [0, 1] (no numbers)."""
         rgb = np.ascontiguousarray(np.clip(rgb, 0, 1) * 255, dtype=np.uint8)
-        self.image.setImage(rgb, autoLevels=False, levels=(0, 255), lut=None)
+        self.image.setImage(rgb, autoLevels=False, levels=None, lut=None)  # bytes drawn as is
         self.numbers.set_cells((0, 0), [], np.zeros(0, bool), np.zeros(0, bool))
         self.cover.set_mask(np.ones(rgb.shape[:2], bool))
         if rgb.shape[:2] != self._shape:
@@ -262,7 +262,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         lo, hi = levels
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
         idx = np.clip((values - lo) * scale, 0, 255).astype(np.uint8)
-        self.image.setImage(self._lut[idx], levels=(0, 255), lut=None, autoLevels=False)
+        self.image.setImage(self._lut[idx], levels=None, lut=None, autoLevels=False)
 
     def _auto_levels(self, values: np.ndarray) -> tuple[float, float]:
         if values.size == 0:
