@@ -106,6 +106,9 @@ def main() -> int:
     page = DrawDigitPage()
     page.resize(1360, 900)
     page.show()
+    if not args.auto_gc:
+        from gui.gc_guard import settle
+        settle()               # as the window does after building a page
     for _ in range(5):
         app.processEvents()
     print(f"model: {page.meta.get('arch')}, heat map: {page.state.heat}, "

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from gui import gc_guard
 from gui.gc_guard import GcGuard
 from gui.pages import PAGES
 
@@ -216,6 +217,7 @@ class MainWindow(QMainWindow):
             page = getattr(importlib.import_module(module_name), class_name)()
             page.message.connect(self.show_message)
             page.setProperty("app_window", self)
+            QTimer.singleShot(0, gc_guard.settle)  # the page's objects live as long as the app
             return page
         except Exception:  # a broken page must not take the app down with it
             detail = traceback.format_exc()

@@ -33,3 +33,21 @@ def test_guard_disables_automatic_collection_and_its_check_collects(qtbot):
         guard.stop()
     assert gc.isenabled()
     gc.disable()                             # the test session keeps automatic collection off
+
+
+def test_settle_freezes_what_survives_so_later_collections_skip_it(qtbot):
+    import gui.gc_guard as gc_guard
+    gc_guard.settle()                        # no guard active (as in tests): nothing frozen
+    assert gc.get_freeze_count() == 0
+    guard = GcGuard(interval_ms=250)
+    try:
+        garbage = _garbage_cycle()
+        kept = _Node()
+        gc_guard.settle()
+        assert garbage() is None             # collected first, not frozen
+        assert gc.get_freeze_count() > 1000  # the interpreter's modules, Qt wrappers, ...
+        assert not any(o is kept for o in gc.get_objects())   # frozen: collections skip it
+    finally:
+        guard.stop()
+    assert gc.get_freeze_count() == 0        # stop() gives every object back to the collector
+    gc.disable()
