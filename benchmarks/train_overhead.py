@@ -6,15 +6,17 @@ other processes hits both alike. The GUI side is the real page (offscreen Qt): t
 running engine.train.fit with live snapshots, and the window's slots drawing curves, filters,
 feature maps and predictions. In two further GUI rounds a QTimer firing every 5 ms in the GUI
 thread records the longest gap between its ticks while training: the longest stall of the event
-loop.
+loop. Garbage collection is the app's: collected from the event loop, the startup objects
+frozen once the page is built (gui/gc_guard.py); `--auto-gc` leaves Python's own collector on.
 
-    .venv/bin/python benchmarks/train_overhead.py [--rounds 6] [--images 12000]
+    .venv/bin/python benchmarks/train_overhead.py [--rounds 6] [--images 12000] [--auto-gc]
 
 Last line: the ratio (GUI samples/s / bare samples/s), median over rounds.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -112,8 +114,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--images", type=int, default=12000)
+    parser.add_argument("--auto-gc", action="store_true",
+                        help="leave Python's collector automatic (unlike the app)")
     args = parser.parse_args()
     app = QApplication([])
+    if not args.auto_gc:
+        from gui.gc_guard import GcGuard
+        GcGuard(parent=app)    # as gui.app.main does
+    collections = CollectionTimer()
     from gui.app import configure_pyqtgraph
     configure_pyqtgraph()
     from gui.pages.train_cnn import TrainCnnPage
@@ -124,6 +132,9 @@ def main() -> None:
     page = TrainCnnPage()
     page.resize(1300, 900)
     page.show()
+    if not args.auto_gc:
+        from gui.gc_guard import settle
+        settle()               # as the window does after building a page
     page.dataset_combo.setCurrentIndex(list(DATASETS).index(name))
     page.train_size_spin.setValue(args.images)
     page.test_size_spin.setValue(500)
@@ -138,6 +149,7 @@ def main() -> None:
     bare_loop(data.train, 0)      # warm-up
     meter.gaps.clear()
     slot_times.clear()
+    collections.times.clear()
     ratios = []
     for r in range(args.rounds):
         if r % 2 == 0:  # alternate which side goes first, so drifting load cancels
@@ -161,8 +173,26 @@ def main() -> None:
     cpu = sorted(c for _, c in slot_times)
     print(f"the page's redraw slot: {len(wall)} calls, longest {wall[-1]:.1f} ms wall "
           f"({cpu[-1]:.1f} ms of GUI-thread CPU), median {statistics.median(wall):.1f} ms")
+    if collections.times:
+        print(f"garbage collections: {len(collections.times)}, longest "
+              f"{max(collections.times):.1f} ms")
     page.shutdown()
     print(f"{statistics.median(ratios):.3f}")
+
+
+class CollectionTimer:
+    """Wall time of every garbage collection (any thread holds the GIL while it runs)."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self._start = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase, _info):
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.times.append(1000 * (time.perf_counter() - self._start))
 
 
 def time_slots(page_class) -> list[tuple[float, float]]:
