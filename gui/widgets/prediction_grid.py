@@ -1,101 +1,187 @@
-"""`PredictionGrid`: sample images with the model's guess under each, right in green, wrong in red.
+"""`PredictionGrid`: sample images with the model's guess over each, right in green, wrong in red.
 
-A tick or cross goes with the colour so it reads without colour vision too. Images are set once
-per run (`set_samples`); each snapshot only changes label texts and frame colours
-(`set_predictions`).
+A tick or cross goes with the colour so it reads without colour vision too; a wrong guess also
+names the true class. Images are set once per run (`set_samples`); each snapshot only changes
+the captions and frame colours (`set_predictions`).
+
+One widget paints every tile with QPainter. It used to be a pyqtgraph layout of 16 view boxes
+and 16 labels: each snapshot's new label texts re-laid the grid out, and its two repaints took
+10-17 ms of the GUI thread, the longest stalls of the window while a model trained (measured
+with benchmarks/train_overhead.py). Now new captions only ask for one repaint of about a
+millisecond, and nothing is laid out again.
 """
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
-
-from gui.widgets.matrix_view import COLORMAPS
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtWidgets import QToolTip, QWidget
 
 RIGHT_COLOR = "#1a9850"
 WRONG_COLOR = "#d73027"
+WAITING_COLOR = "#444444"
+BACKGROUND = "#ffffff"
+PAD = 4          # pixels between tiles and around the grid
+FRAME = 3        # width of the coloured frame around a predicted image
 
 
-class PredictionGrid(pg.GraphicsLayoutWidget):
+def to_argb32(images: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) floats in [0, 1], C = 1 or 3 -> (N, H, W) uint32 opaque ARGB (what the
+    raster painter draws without converting)."""
+    bytes_ = np.round(np.clip(np.nan_to_num(images), 0.0, 1.0) * 255).astype(np.uint32)
+    if bytes_.shape[1] == 1:
+        rgb = bytes_[:, 0] * np.uint32(0x010101)
+    else:
+        rgb = (bytes_[:, 0] << 16) | (bytes_[:, 1] << 8) | bytes_[:, 2]
+    return np.ascontiguousarray(rgb | np.uint32(0xFF000000))
+
+
+class PredictionGrid(QWidget):
     def __init__(self, parent=None, columns: int = 4):
         super().__init__(parent)
         self.columns = columns
         self.setMinimumSize(200, 160)
-        self._images: list[pg.ImageItem] = []
-        self._labels: list[pg.LabelItem] = []
-        self._frames: list[QGraphicsRectItem] = []
+        self.setAttribute(Qt.WA_OpaquePaintEvent)   # paintEvent fills every pixel
+        self._pixels = np.zeros((0, 1, 1), np.uint32)
+        self._qimages: list[QImage] = []
         self._truth = np.zeros(0, np.int64)
         self._classes: list[str] = []
+        # per tile: (colour, first caption line, second line, framed)
+        self._captions: list[tuple[str, str, str, bool]] = []
+        self._tips: list[str] = []
         self._texts: list[str] = []
-        self._lut = COLORMAPS["gray"]().getLookupTable(nPts=256)
+        self._font = QFont(self.font())
+        self._font.setPointSizeF(8)
+        self._bold = QFont(self._font)
+        self._bold.setBold(True)
+        self._metrics = QFontMetricsF(self._font)
+        self._bold_metrics = QFontMetricsF(self._bold)
 
+    # -- data -------------------------------------------------------------------------------
     def set_samples(self, images: np.ndarray, truth: np.ndarray, classes: list[str]) -> None:
         """images: (N, C, H, W) in [0, 1] with C = 1 or 3; truth: (N,) class indices."""
         images = np.asarray(images, dtype=np.float32)
-        if len(images) != len(self._images):
-            self._rebuild(len(images))
+        self._pixels = to_argb32(images)
+        n, h, w = self._pixels.shape
+        # QImage over the array's memory: the array lives as long as the grid shows it
+        self._qimages = [QImage(self._pixels[k].data, w, h, 4 * w,
+                                QImage.Format_ARGB32_Premultiplied) for k in range(n)]
         self._truth = np.asarray(truth, dtype=np.int64)
         self._classes = list(classes)
-        for k, (img, im) in enumerate(zip(self._images, images)):
-            shown = np.ascontiguousarray(im[0] if im.shape[0] == 1 else im.transpose(1, 2, 0))
-            img.setLookupTable(self._lut if shown.ndim == 2 else None)
-            img.setImage(shown, levels=(0.0, 1.0), autoLevels=False)
-            h, w = shown.shape[:2]
-            self._frames[k].setRect(QRectF(-0.5, -0.5, w + 1, h + 1))
-            self._frames[k].setVisible(False)
-            self._labels[k].setText(f"true {self._name(self._truth[k])}", size="8pt", color="#444")
-        self._texts = [f"true {self._name(t)}" for t in self._truth]
+        self._texts = [f"true {self._name(t)}" for t in self._truth[:n]]
+        self._captions = [(WAITING_COLOR, text, "", False) for text in self._texts]
+        self._tips = [f"true class: {self._name(t)}" for t in self._truth[:n]]
+        self.update()
+
+    def set_predictions(self, predicted: np.ndarray, probability: np.ndarray) -> None:
+        """predicted: (N,) class indices; probability: (N,) the softmax of the predicted class."""
+        captions, texts, tips = [], [], []
+        for k, (p, prob) in enumerate(zip(predicted, probability)):
+            if k >= len(self._qimages):
+                break
+            right = k < len(self._truth) and int(p) == int(self._truth[k])
+            mark = "✓" if right else "✗"
+            percent = f"{100 * float(prob):.0f}%"
+            truth = self._name(self._truth[k]) if k < len(self._truth) else "?"
+            captions.append((RIGHT_COLOR if right else WRONG_COLOR, f"{mark} {self._name(p)}",
+                             percent if right else f"{percent} · is {truth}", True))
+            texts.append(f"{mark} {self._name(p)} {percent}")
+            tips.append(f"true class: {truth}; predicted {self._name(p)} with probability "
+                        f"{percent}")
+        if captions != self._captions:
+            self._captions = captions
+            self.update()
+        self._texts, self._tips = texts, tips
 
     def _name(self, k) -> str:
         k = int(k)
         return self._classes[k] if 0 <= k < len(self._classes) else str(k)
 
-    def _rebuild(self, count: int) -> None:
-        self.clear()
-        self._images, self._labels, self._frames = [], [], []
-        for k in range(count):
-            if k and k % self.columns == 0:
-                self.nextRow()
-            cell = self.addLayout()
-            label = cell.addLabel("", size="8pt")
-            cell.nextRow()
-            box = cell.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
-            img = pg.ImageItem(axisOrder="row-major")
-            box.addItem(img)
-            frame = QGraphicsRectItem()
-            frame.setZValue(2)
-            box.addItem(frame)
-            cell.layout.setContentsMargins(0, 0, 0, 0)
-            cell.layout.setSpacing(0)
-            self._images.append(img)
-            self._labels.append(label)
-            self._frames.append(frame)
-        self.ci.layout.setContentsMargins(2, 2, 2, 2)
-        self.ci.layout.setSpacing(4)
-
-    def set_predictions(self, predicted: np.ndarray, probability: np.ndarray) -> None:
-        """predicted: (N,) class indices; probability: (N,) the softmax of the predicted class."""
-        self._texts = []
-        for k, (p, prob) in enumerate(zip(predicted, probability)):
-            if k >= len(self._labels):
-                break
-            right = k < len(self._truth) and int(p) == int(self._truth[k])
-            color = RIGHT_COLOR if right else WRONG_COLOR
-            text = f"{'✓' if right else '✗'} {self._name(p)} {100 * float(prob):.0f}%"
-            # two lines keep long class names ("T-shirt/top") from widening the grid
-            html = f"{'✓' if right else '✗'} {self._name(p)}<br>{100 * float(prob):.0f}%"
-            if self._labels[k].text != html:  # setText re-lays out the grid: skip if unchanged
-                self._labels[k].setText(html, size="8pt", color=color, bold=True)
-            self._labels[k].setToolTip(f"true class: {self._name(self._truth[k])}")
-            pen = QPen(QColor(color))
-            pen.setWidthF(3)
-            pen.setCosmetic(True)
-            self._frames[k].setPen(pen)
-            self._frames[k].setVisible(True)
-            self._texts.append(text)
-
     def texts(self) -> list[str]:
-        """The labels as shown (for tests)."""
+        """The captions as shown, one line each (for tests)."""
         return list(self._texts)
+
+    def caption(self, k: int) -> tuple[str, str]:
+        """The two caption lines over tile `k`, as painted (before eliding)."""
+        return self._captions[k][1:3]
+
+    @property
+    def count(self) -> int:
+        return len(self._qimages)
+
+    # -- geometry ---------------------------------------------------------------------------
+    def _caption_height(self) -> float:
+        return 2 * self._metrics.lineSpacing() + 2
+
+    def tile_rect(self, k: int) -> QRectF:
+        """Where tile `k` sits in the widget: its caption above, its image below."""
+        n = max(len(self._qimages), 1)
+        cols = max(1, min(self.columns, n))
+        rows = -(-n // cols)
+        cell_w = (self.width() - PAD * (cols + 1)) / cols
+        cell_h = (self.height() - PAD * (rows + 1)) / rows
+        row, col = divmod(k, cols)
+        return QRectF(PAD + col * (cell_w + PAD), PAD + row * (cell_h + PAD), cell_w, cell_h)
+
+    def image_rect(self, k: int) -> QRectF:
+        """The image of tile `k`: as large as fits under the caption, square pixels, centred."""
+        cell = self.tile_rect(k)
+        if not self._qimages:
+            return QRectF()
+        h, w = self._pixels.shape[1:]
+        room_w = cell.width() - 2 * FRAME
+        room_h = cell.height() - self._caption_height() - 2 * FRAME
+        scale = max(min(room_w / w, room_h / h), 0.0)
+        x = cell.x() + (cell.width() - w * scale) / 2
+        y = cell.y() + self._caption_height() + FRAME
+        return QRectF(x, y, w * scale, h * scale)
+
+    def tile_at(self, x: float, y: float) -> int | None:
+        for k in range(len(self._qimages)):
+            if self.tile_rect(k).contains(QPointF(x, y)):
+                return k
+        return None
+
+    # -- painting ---------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(BACKGROUND))
+        painter.setRenderHint(QPainter.SmoothPixmapTransform, False)   # crisp pixels
+        painter.setRenderHint(QPainter.TextAntialiasing, True)
+        line = self._metrics.lineSpacing()
+        for k, qimage in enumerate(self._qimages):
+            cell = self.tile_rect(k)
+            if not cell.intersects(QRectF(event.rect())):
+                continue
+            color, first, second, framed = (self._captions[k] if k < len(self._captions)
+                                            else (WAITING_COLOR, "", "", False))
+            target = self.image_rect(k)
+            painter.drawImage(target, qimage)
+            painter.setPen(QColor(color))
+            for row, (text, font, metrics) in enumerate(((first, self._bold, self._bold_metrics),
+                                                         (second, self._font, self._metrics))):
+                if not text:
+                    continue
+                shown = metrics.elidedText(text, Qt.ElideRight, cell.width())
+                painter.setFont(font)
+                painter.drawText(QPointF(cell.x() + (cell.width() - metrics.horizontalAdvance(shown)) / 2,
+                                         cell.y() + row * line + metrics.ascent()), shown)
+            if framed:
+                frame = QPen(QColor(color), FRAME)
+                frame.setJoinStyle(Qt.MiterJoin)
+                painter.setPen(frame)
+                painter.setBrush(Qt.NoBrush)
+                half = FRAME / 2
+                painter.drawRect(target.adjusted(-half, -half, half, half))
+        painter.end()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.ToolTip:
+            k = self.tile_at(event.pos().x(), event.pos().y())     # a QHelpEvent
+            if k is not None and k < len(self._tips):
+                QToolTip.showText(event.globalPos(), self._tips[k], self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
