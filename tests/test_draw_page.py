@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
 
 from engine.data.synth_digits import make_synth_digits
 from engine.digits import preprocess
@@ -9,7 +11,7 @@ from engine.inspect import analyse
 from engine.models import CifarNet, LeNet5, save_checkpoint
 from gui.pages.draw_digit import DrawDigitPage
 from gui.widgets.digit_canvas import BUFFER, DigitCanvas
-from gui.widgets.prob_bars import ProbabilityBars
+from gui.widgets.prob_bars import BAR, TOP, ProbabilityBars
 
 
 @pytest.fixture
@@ -131,21 +133,31 @@ def test_ink_region_holds_all_the_ink(qtbot):
     assert canvas.ink_region()[0].shape == (0, 0)
 
 
+def _painted(bars: ProbabilityBars, x: float, y: float) -> QColor:
+    """The colour painted at data point (class x, probability y)."""
+    shot = bars.grab().toImage()      # painting brings the view's data -> pixel mapping up to date
+    return shot.pixelColor(bars.mapFromScene(bars.chart.mapToScene(QPointF(x, y))))
+
+
 def test_probability_bars_highlight_and_values(qtbot):
     bars = ProbabilityBars()
     qtbot.addWidget(bars)
+    bars.resize(500, 260)
+    bars.show()
+    qtbot.waitExposed(bars)
     p = np.array([0.05, 0.6, 0.1, 0.25, 0, 0, 0, 0, 0, 0], np.float32)
     bars.set_probabilities(p)
     assert bars.top_class() == 1
-    assert np.allclose(bars.bars.opts["height"], p)
+    assert np.allclose(bars.probabilities(), p)
     assert bars.label_texts()[1] == "60.0%" and bars.label_texts()[3] == "25.0%"
-    # the top class is drawn again over its bar, in the highlight colour
-    assert bars.top_bar.isVisible() and list(bars.top_bar.opts["x"]) == [1]
-    assert np.allclose(bars.top_bar.opts["height"], [0.6])
-    assert bars.top_bar.opts["brush"].color() != bars.bars.opts["brush"].color()
+    # the top class in the highlight colour, the others plain, each as high as its probability
+    assert _painted(bars, 1, 0.3) == TOP and _painted(bars, 1, 0.58) == TOP
+    assert _painted(bars, 1, 0.66) != TOP
+    assert _painted(bars, 3, 0.2) == BAR and _painted(bars, 0, 0.03) == BAR
+    assert _painted(bars, 3, 0.3) != BAR and _painted(bars, 5, 0.1) != BAR
     bars.set_probabilities(None)
     assert bars.top_class() == -1 and bars.label_texts()[1] == ""
-    assert not bars.top_bar.isVisible()
+    assert _painted(bars, 1, 0.3) != TOP and _painted(bars, 3, 0.2) != BAR   # no bars at all
     with pytest.raises(ValueError):
         bars.set_probabilities(np.ones(3))
 
