@@ -71,8 +71,9 @@ def preprocess_stages(img: np.ndarray) -> Preprocessed:
     if img.ndim != 2:
         raise ValueError(f"a drawing is a 2-D array, got shape {img.shape}")
     img = np.nan_to_num(np.clip(img, 0, 1))
-    rows = np.flatnonzero((img > INK_THRESHOLD).any(1))
-    cols = np.flatnonzero((img > INK_THRESHOLD).any(0))
+    ink = img > INK_THRESHOLD
+    rows = np.flatnonzero(ink.any(1))
+    cols = np.flatnonzero(ink.any(0))
     if rows.size == 0:
         return _empty()
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1

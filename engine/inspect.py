@@ -37,28 +37,59 @@ def conv_layer_names(model: nn.Module) -> list[str]:
     return [f"conv{i + 1}" for i, _ in enumerate(m for m in features if isinstance(m, nn.Conv2d))]
 
 
-def _run_features(model: nn.Module, x: torch.Tensor):
-    """Run `model.features` layer by layer; return (output, [(name, activation after ReLU)])."""
+_ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid)
+
+
+def _tap_positions(features: nn.Sequential) -> list[tuple[str, int]]:
+    """(name, index of the module whose output is shown) for each conv layer of `features`: its
+    activation after the ReLU (or the like); before pooling when it has none; its own output
+    when nothing follows."""
+    positions: list[tuple[str, int]] = []
+    pending = None  # the conv whose activation has not come yet
+    count = 0
+    for i, module in enumerate(features):
+        if isinstance(module, nn.Conv2d):
+            if pending:
+                positions.append((pending, i - 1))
+            count += 1
+            pending = f"conv{count}"
+        elif pending and isinstance(module, _ACTIVATIONS):
+            positions.append((pending, i))
+            pending = None
+        elif pending and isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+            positions.append((pending, i - 1))
+            pending = None
+    if pending:
+        positions.append((pending, len(features) - 1))
+    return positions
+
+
+def _run_features(model: nn.Module, x: torch.Tensor, grad_from_last_tap: bool = False):
+    """Run `model.features` layer by layer; return (output, [(name, activation)]).
+
+    With `grad_from_last_tap`, the layers up to the last conv layer's activation run without
+    autograd, and that activation becomes a leaf that requires grad: a backward pass from the
+    output then stops there (all Grad-CAM needs) instead of recording every conv layer."""
     taps: list[tuple[str, torch.Tensor]] = []
     features = getattr(model, "features", None)
     if features is None or len(features) == 0:
         return x, taps
-    pending = None  # the conv whose ReLU has not come yet
-    count = 0
+    positions = _tap_positions(features)
+    names = dict((i, name) for name, i in positions)
+    split = positions[-1][1] + 1 if grad_from_last_tap and positions else 0
     h = x
-    for module in features:
-        h = module(h)
-        if isinstance(module, nn.Conv2d):
-            count += 1
-            pending = f"conv{count}"
-        elif pending and isinstance(module, (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid)):
-            taps.append((pending, h))
-            pending = None
-        elif pending and isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-            taps.append((pending, h))  # a conv with no activation: show it before pooling
-            pending = None
-    if pending:
-        taps.append((pending, h))
+    with torch.no_grad():
+        for i in range(split):
+            h = features[i](h)
+            if i in names:
+                taps.append((names[i], h))
+    if split:
+        h = h.requires_grad_()
+        taps[-1] = (taps[-1][0], h)
+    for i in range(split, len(features)):
+        h = features[i](h)
+        if i in names:
+            taps.append((names[i], h))
     return h, taps
 
 
@@ -79,7 +110,7 @@ def analyse(model: nn.Module, x, method: str | None = "gradcam", target: int | N
         batch = batch.clone().requires_grad_(True)
     try:
         with torch.set_grad_enabled(method is not None):
-            h, taps = _run_features(model, batch)
+            h, taps = _run_features(model, batch, grad_from_last_tap=method == "gradcam")
             if method == "gradcam" and taps:
                 last = taps[-1][1]
             logits = model.classifier(h) if hasattr(model, "classifier") else model(batch)

@@ -162,6 +162,33 @@ def test_grad_cam_nonnegative_and_upsampled(lenet):
     assert result.target == int(result.probs.argmax())
 
 
+def _textbook_grad_cam(model, x, target):
+    """Grad-CAM as Selvaraju et al. describe it, one full forward and backward: the last conv
+    layer's activation (after ReLU), weighted by its gradient's spatial mean, summed, ReLU,
+    upsampled, scaled to a peak of 1."""
+    xr = x[None].clone().requires_grad_(True)
+    last = model.features[:7](xr)                       # LeNet-5: conv, BN, ReLU, pool, conv, BN, ReLU
+    last.retain_grad()
+    logits = model.classifier(model.features[7:](last))
+    logits[0, target].backward()
+    cam = torch.relu((last.grad.mean((2, 3), keepdim=True) * last).sum(1, keepdim=True))
+    cam = torch.nn.functional.interpolate(cam, size=(28, 28), mode="bilinear", align_corners=False)
+    return (cam / cam.max())[0, 0].detach().numpy()
+
+
+@pytest.mark.parametrize("target", [1, 7])
+def test_grad_cam_equals_the_textbook_computation(lenet, target):
+    x = preprocess(_bar_drawing())
+    cam = grad_cam(lenet, x, target=target)
+    assert np.allclose(cam, _textbook_grad_cam(lenet, x, target), atol=1e-6)
+    # the feature maps and probabilities of the same call are those of a plain forward
+    result = analyse(lenet, x, "gradcam", target=target)
+    assert np.allclose(result.feature_maps[1][1], lenet.features[:7](x[None])[0].detach().numpy(),
+                       atol=1e-6)
+    assert np.allclose(result.probs, torch.softmax(lenet(x[None]), 1)[0].detach().numpy(),
+                       atol=1e-6)
+
+
 # --- the shipped model ------------------------------------------------------------------------
 
 def test_shipped_model_loads_in_eval_mode():
