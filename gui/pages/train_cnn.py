@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
-    QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QScrollArea, QSpinBox,
-    QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
+    QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
+    QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QWidget,
 )
 
 from engine import data as datasets
@@ -538,9 +539,15 @@ class TrainCnnPage(Page):
         self.message_label.setStyleSheet("")
         self._blank_confusion()
         self.confusion_box.setTitle("Confusion matrix: appears at the end of epoch 1")
+        self._set_running(True)
+        # paint the reset page now (the plots' scenes post their repaints: hence processEvents,
+        # with no user input, so no second click can come in): once the worker runs it competes
+        # with this thread for the GIL, and the same repaint stalled the window for up to
+        # 50-70 ms instead of 15-25 (benchmarks/train_overhead.py)
+        QApplication.processEvents(QEventLoop.ExcludeUserInputEvents)
         job = functools.partial(training_job, s, root, model, self._data_cache)
         self.runner.start(job)
-        self._set_running(True)
+        self._update_buttons()
         self.notify(f"Training {ARCHITECTURE_LABELS.get(s.arch, s.arch)} on {info.label} "
                     f"on {device_name(pick_device(s.device))}.")
 
