@@ -374,6 +374,9 @@ class TrainCnnPage(Page):
         views.setStretchFactor(0, 5)
         views.setStretchFactor(1, 3)
         views.setStretchFactor(2, 4)
+        # the splitter shares out the height in these proportions (the plots would otherwise
+        # take most of it and leave the predictions' images small on a projector)
+        views.setSizes([450, 240, 330])
 
         right = QWidget()
         rlay = QVBoxLayout(right)

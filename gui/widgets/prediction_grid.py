@@ -13,7 +13,7 @@ millisecond, and nothing is laid out again.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
@@ -110,6 +110,10 @@ class PredictionGrid(QWidget):
         return len(self._qimages)
 
     # -- geometry ---------------------------------------------------------------------------
+    def sizeHint(self) -> QSize:
+        # room for two rows of images a projector shows from the back of the room
+        return QSize(640, 260)
+
     def _caption_height(self) -> float:
         return 2 * self._metrics.lineSpacing() + 2
 
