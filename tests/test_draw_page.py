@@ -4,6 +4,7 @@ import pytest
 import torch
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
 from engine.data.synth_digits import make_synth_digits
 from engine.digits import preprocess
@@ -63,6 +64,28 @@ def test_feature_maps_and_heat_follow_the_drawing(page):
     page.heat_combo.setCurrentText("Off")
     assert page.stages_view.overlay.image is None
     assert page.stages_view.captions[3].text == "4 · input"
+
+
+def test_each_mosaic_sits_under_its_title_and_keeps_its_shape(page, qtbot):
+    view = page.maps_view
+    for height in (850, 420):               # room to spare, then too little: all shrink alike
+        page.resize(1300, height)
+        page.show()
+        qtbot.waitExposed(page)
+        QApplication.processEvents()        # the scene's layout is redone from the event loop
+        page.grab()                         # painting brings each box's data -> pixel mapping up to date
+        for layer in range(view.layer_count()):
+            box, label = view._boxes[layer], view._labels[layer]
+            mh, mw = view.mosaic(layer).shape
+            box_rect = box.sceneBoundingRect()
+            assert 0 <= box_rect.top() - label.sceneBoundingRect().bottom() <= 8   # title above
+            image = view._images[layer].sceneBoundingRect()
+            # the image fills its box (less the 1 % padding of its range): full width, or
+            # (when shrunk) full height
+            assert (image.width() == pytest.approx(box_rect.width(), rel=0.03)
+                    or image.height() == pytest.approx(box_rect.height(), rel=0.03))
+            assert image.height() / image.width() == pytest.approx(mh / mw, rel=0.02)
+        assert view._boxes[-1].sceneBoundingRect().bottom() <= view.viewport().height()
 
 
 def test_clear_empties_prediction(page):

@@ -277,6 +277,8 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         _no_contents(self.ci)
         # (name, (C, H, W), columns, gap in map pixels)
         self._layers: list[tuple[str, tuple[int, int, int], int, int]] = []
+        self._boxes: list[pg.ViewBox] = []
+        self._labels: list[pg.LabelItem] = []
         self._images: list[PixelImage] = []
         self._index: list[np.ndarray] = []     # (mh, mw) into a layer's C*H*W values; gaps: last
         self._tiles: list[np.ndarray] = []     # the (C, H, W) maps last shown
@@ -289,6 +291,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         """Lay out one titled mosaic per (name, (C, H, W)); called when the model changes."""
         self.ci.clear()
         self._layers, self._images, self._index, self._tiles = [], [], [], []
+        self._boxes, self._labels = [], []
         for i, (name, (c, h, w)) in enumerate(layers):
             cols = self.columns_for(c)
             rows = -(-c // cols)
@@ -300,7 +303,8 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
             box, img = _image_box(self.ci, 2 * i + 1, 0)
             mh, mw = rows * (h + gap) - gap, cols * (w + gap) - gap
             box.setRange(QRectF(0, 0, mw, mh), padding=0.01)
-            self.ci.layout.setRowStretchFactor(2 * i + 1, max(1, round(10 * mh / mw)))
+            self._boxes.append(box)
+            self._labels.append(label)
             index = np.full((mh, mw), c * h * w, np.intp)
             for m in range(c):
                 r, q = divmod(m, cols)
@@ -310,6 +314,30 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
             self._images.append(img)
             self._index.append(index)
             self._tiles.append(np.zeros((c, h, w), np.float32))
+        self.ci.layout.setRowStretchFactor(2 * len(layers), 1)   # what the mosaics leave over
+        self._fit_rows()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Each mosaic's box exactly as tall as its image at the full width (all shrunk alike
+        when they do not fit), so every title sits right above its maps and the space left
+        over goes below the last one instead of between them."""
+        if not getattr(self, "_boxes", None):     # (also called while the view is being built)
+            return
+        left, top, right, bottom = self.ci.layout.getContentsMargins()
+        width = self.viewport().width() - left - right
+        labels = sum(label.maximumHeight() for label in self._labels)
+        spacing = self.ci.layout.verticalSpacing() * 2 * len(self._boxes)
+        room = self.viewport().height() - top - bottom - labels - spacing
+        ratios = [(rows * (h + gap) - gap) / (cols * (w + gap) - gap)
+                  for (_name, (c, h, w), cols, gap) in self._layers
+                  for rows in [-(-c // cols)]]
+        scale = min(1.0, max(room, 0) / max(width * sum(ratios), 1))
+        for box, ratio in zip(self._boxes, ratios):
+            box.setFixedHeight(max(10.0, width * ratio * scale))
 
     def set_maps(self, maps: list[np.ndarray] | None) -> None:
         """One (C, H, W) array per layer (None: all black); each layer on its own 0..peak scale."""
