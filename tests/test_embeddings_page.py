@@ -87,3 +87,27 @@ def test_two_d_embedding_moves_while_training(page, qtbot):
     np.testing.assert_allclose(np.c_[x, y], final[keep], atol=1e-6)
     label = page.scatter.labels[page.run.words.index("good")]
     assert label.pos().x() == pytest.approx(final[page.run.words.index("good"), 0], abs=1e-5)
+
+
+def test_scatter_writes_right_hand_words_to_the_left_of_their_point(qtbot):
+    from gui.pages.embeddings import EmbeddingScatter
+    scatter = EmbeddingScatter()
+    qtbot.addWidget(scatter)
+    scatter.resize(500, 400)
+    scatter.show()
+    qtbot.waitExposed(scatter)
+    words = ["<pad>", "good", "bad", "film", "not"]
+    scatter.set_words(words)
+    points = np.array([[0, 0], [-1.0, 0.2], [0.0, 0.5], [0.7, -0.3], [1.0, 0.1]], np.float32)
+    scatter.set_points(points)
+    anchors = {w: tuple(label.anchor) for w, label in zip(words, scatter.labels)}
+    # x from -1 to 1 (<pad> left out): words past 0.5 are written leftwards
+    assert anchors["good"] == anchors["bad"] == (0, 1)
+    assert anchors["film"] == anchors["not"] == (1, 1)
+    scatter.grab()                    # painted: the words' boxes are laid out
+    right_edge = scatter.getViewBox().sceneBoundingRect().right()
+    assert scatter.labels[4].sceneBoundingRect().right() <= right_edge
+    assert scatter.labels[4].sceneBoundingRect().left() < scatter.labels[4].scenePos().x()
+    points[4, 0] = -0.5               # it moves left while training: written rightwards again
+    scatter.set_points(points)
+    assert tuple(scatter.labels[4].anchor) == (0, 1)

@@ -71,9 +71,17 @@ class EmbeddingScatter(pg.PlotWidget):
         """(len(words), 2) positions; <pad> is left out (it stays at zero and means nothing)."""
         keep = [k for k, w in enumerate(self.words) if w != "<pad>"]
         self.points.setData(points[keep, 0], points[keep, 1], brush=[self._brushes[k] for k in keep])
+        xs = points[keep, 0]
+        # words in the right quarter are written to the left of their point, so the plot's edge
+        # does not cut them off
+        flip_from = xs.min() + 0.75 * (xs.max() - xs.min()) if len(keep) else 0.0
         for k, label in enumerate(self.labels):
             label.setVisible(k in keep)
-            label.setPos(float(points[k, 0]), float(points[k, 1]))
+            x, y = float(points[k, 0]), float(points[k, 1])
+            anchor = (1, 1) if x > flip_from else (0, 1)
+            if tuple(label.anchor) != anchor:
+                label.setAnchor(anchor)
+            label.setPos(x, y)
 
 
 class EmbeddingsPage(Page):
