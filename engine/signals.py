@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from engine.train import TrainConfig, TrainResult, fit
+
 SIGNAL_KINDS = ("sine", "sawtooth", "square", "mixture")
 TAGS = ("falling", "rising")  # tag index 0 / 1 of a sample: is the next sample higher?
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -137,14 +139,16 @@ def split_dataset(x: np.ndarray, y: np.ndarray, test_fraction: float = 0.2):
 
 
 class SignalRNN(nn.Module):
-    """Many-to-one forecaster: a window (B, T, 1) -> RNN|LSTM|GRU -> Linear -> next value (B, 1)."""
+    """Many-to-one: a window (B, T, input_size) -> RNN|LSTM|GRU -> Linear -> one value (B, 1): the
+    next sample of a signal, or the answer to the adding task (input_size 2)."""
 
-    def __init__(self, hidden_size: int = 16, cell: str = "gru", num_layers: int = 1):
+    def __init__(self, hidden_size: int = 16, cell: str = "gru", num_layers: int = 1,
+                 input_size: int = 1):
         super().__init__()
-        self.rnn = CELLS[cell](1, hidden_size, num_layers=num_layers, batch_first=True)
+        self.rnn = CELLS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden_size, 1)
 
-    def forward(self, x):  # (B, T, 1) -> (B, 1)
+    def forward(self, x):  # (B, T, input_size) -> (B, 1)
         out, _ = self.rnn(x)  # (B, T, hidden)
         return self.head(out[:, -1])
 
@@ -275,3 +279,68 @@ def make_task_model(task: str, cell: str = "gru", hidden_size: int = 16) -> nn.M
     if task == "one_sample":
         return SampleMLP(max(hidden_size, 8), per_step=True)
     return SignalForecaster(hidden_size, cell)
+
+
+# -- the long-memory race: the same adding task for a plain RNN, an LSTM and a GRU --------------
+
+# Each marked value is uniform on [0, 1], so the sum has mean 1 and variance 2 * 1/12: a net that
+# always answers 1 (all it can learn without carrying a value across the sequence) scores this.
+ADDING_BASELINE_MSE = 1 / 6
+
+
+@dataclass
+class AddingRace:
+    """One adding-task data set, and the settings every cell in the race trains with."""
+    seq_len: int = 50           # T: the first mark lies in the first half, the second in the rest
+    hidden_size: int = 32
+    steps: int = 1200           # training steps per cell
+    cells: tuple[str, ...] = ("rnn", "lstm", "gru")
+    n_train: int = 5000
+    n_val: int = 1000
+    seed: int = 0
+    snapshot_every: int = 25    # steps between validation scores
+
+    def __post_init__(self):
+        if self.seq_len < 2:
+            raise ValueError(f"the adding task needs at least 2 steps, got T = {self.seq_len}")
+        unknown = [c for c in self.cells if c not in CELLS]
+        if unknown or not self.cells:
+            raise ValueError(f"unknown cell(s) {unknown}; choose from {sorted(CELLS)}")
+        x, y = adding_task(self.n_train + self.n_val, self.seq_len, seed=self.seed)
+        self.train = TensorDataset(torch.from_numpy(x[:self.n_train]), torch.from_numpy(y[:self.n_train]))
+        self.val_x = torch.from_numpy(x[self.n_train:])
+        self.val_y = torch.from_numpy(y[self.n_train:])
+
+    def config(self) -> TrainConfig:
+        return TrainConfig(lr=1e-2, batch_size=64, epochs=10_000, max_steps=self.steps, loss="mse",
+                           clip_grad_norm=1.0, snapshot_every=self.snapshot_every,
+                           seed=self.seed, device="cpu")
+
+    def model(self, cell: str) -> SignalRNN:
+        torch.manual_seed(self.seed)     # every cell starts from the same seed
+        return SignalRNN(self.hidden_size, cell, input_size=2)
+
+    @torch.no_grad()
+    def val_mse(self, model: nn.Module) -> float:
+        return float(torch.mean((model(self.val_x) - self.val_y) ** 2))
+
+    def run(self, on_step, control=None):
+        """Train each cell in turn with `engine.train.fit` (same data, seed and steps); every
+        snapshot is {"cell", "val_mse"}. Stops early, with that run's result, if one is stopped
+        or diverges; otherwise the result's message gives every cell's final score."""
+        scores: dict[str, float] = {}
+        steps, elapsed = 0, 0.0
+        for cell in self.cells:
+            def snapshot(model, cell=cell):
+                return {"cell": cell, "val_mse": self.val_mse(model)}
+            model = self.model(cell)
+            result = fit(self.config(), model, self.train, None, on_step, control,
+                         snapshot_fn=snapshot)
+            if result.status != "finished":
+                return result
+            scores[cell] = self.val_mse(model.eval())
+            steps, elapsed = steps + result.steps, elapsed + result.elapsed_s
+        summary = ", ".join(f"{c.upper()} {v:.4f}" for c, v in scores.items())
+        return TrainResult("finished", f"Adding task, T = {self.seq_len}: validation MSE {summary} "
+                                       f"(always answering 1 scores {ADDING_BASELINE_MSE:.3f}).",
+                           steps, len(self.cells), elapsed_s=elapsed)

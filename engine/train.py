@@ -33,6 +33,7 @@ class TrainConfig:
     snapshot_every: int = 25        # steps between snapshots (filters, feature maps)
     max_steps: int | None = None    # stop after this many steps (None: run all epochs)
     loss: str = "cross_entropy"     # "cross_entropy" (classification) or "mse" (regression)
+    clip_grad_norm: float | None = None  # rescale gradients to at most this norm (RNNs), or not
 
 
 @dataclass
@@ -226,6 +227,8 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
                     return result("diverged", (
                         f"Training stopped: the loss became {loss_value} at step {step + 1}. "
                         f"Try a lower learning rate (now {config.lr:g})."))
+                if config.clip_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
                 optimizer.step()
                 step += 1
                 batch = y.shape[0]

@@ -271,3 +271,38 @@ def test_trained_weights_use_the_shipped_sentiment_rnn(page):
     assert f"{p_pos:.0%}" in panel.sentiment_label.text()
     panel.weights_combo.setCurrentIndex(panel.weights_combo.findData("random"))
     assert panel.hidden_spin.value() == 4 and panel.model.rnn.hidden_size == 4
+
+
+def test_memory_race_tab_trains_three_cells_and_plots_their_scores(page, qtbot):
+    from engine.signals import ADDING_BASELINE_MSE, adding_task
+    panel = page.memory_panel
+    assert page.tabs.tabText(page.tabs.indexOf(panel)).startswith("Long memory")
+    panel.length_spin.setValue(8)
+    # the example: the two marked numbers of a length-8 sequence and their sum in the title
+    x, y = adding_task(1, 8, seed=7)
+    marked = x[0, x[0, :, 1] > 0, 0]
+    assert np.allclose(panel.example_marked_values(), marked)
+    assert f"= {float(y[0, 0]):.2f}" in panel.example_plot.getPlotItem().titleLabel.text
+    panel.hidden_spin.setValue(8)
+    panel.steps_spin.setValue(60)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000) as blocker:
+        assert panel.train()
+        assert not panel.train_button.isEnabled() and not panel.length_spin.isEnabled()
+    assert blocker.args[0].status == "finished"
+    for cell in ("rnn", "lstm", "gru"):
+        steps, mse = panel.curves[cell].getData()
+        assert list(steps) == [s for s, _ in panel.scores[cell]] and steps[-1] == 60
+        assert np.allclose(10 ** mse, [v for _, v in panel.scores[cell]])   # drawn on a log axis
+    assert "Validation MSE: plain RNN" in panel.status_label.text()
+    assert panel.train_button.isEnabled()
+    assert panel.baseline.value() == pytest.approx(np.log10(ADDING_BASELINE_MSE))  # log axis
+
+
+def test_memory_race_stops_when_the_page_shuts_down(page, qtbot):
+    panel = page.memory_panel
+    panel.steps_spin.setValue(5000)
+    panel.length_spin.setValue(100)
+    assert panel.train()
+    qtbot.waitUntil(lambda: bool(panel.scores["rnn"]), timeout=30000)
+    page.shutdown()                          # as closing the window does
+    assert not panel.runner.running

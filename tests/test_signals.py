@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from engine.signals import (
-    SampleMLP, SignalConfig, SignalForecaster, SignalRNN, SignalTagger, adding_task, copy_task,
+    ADDING_BASELINE_MSE, AddingRace, SampleMLP, SignalConfig, SignalForecaster, SignalRNN, SignalTagger, adding_task, copy_task,
     forecast_sequences, forecast_windows, make_signal, make_signal_task, make_task_model, predict,
     rising_tags, split_dataset, tag_accuracy, tagging_sequences,
 )
-from engine.train import TrainConfig, fit
+from engine.train import TrainConfig, TrainControl, fit
 
 
 def test_clean_waves_have_their_textbook_values():
@@ -125,3 +125,61 @@ def test_signal_task_snapshot_scores_the_test_part(task):
     else:
         np.testing.assert_allclose(snap["pred"], out[0, :, 0].numpy(), rtol=1e-6)
         assert snap["test_score"] == pytest.approx(np.mean((out[0, 150:, 0].numpy() - t.signal[151:]) ** 2), rel=1e-5)
+
+
+def test_adding_baseline_is_the_variance_of_the_answers():
+    _, y = adding_task(40_000, seq_len=20, seed=3)
+    assert float(y.mean()) == pytest.approx(1.0, abs=0.01)
+    assert float(np.mean((y - 1.0) ** 2)) == pytest.approx(ADDING_BASELINE_MSE, abs=0.005)
+
+
+def test_signal_rnn_reads_two_features():
+    model = SignalRNN(8, "lstm", input_size=2)
+    assert model(torch.zeros(3, 11, 2)).shape == (3, 1)
+
+
+def test_adding_race_trains_each_cell_in_turn_on_the_same_data():
+    race = AddingRace(seq_len=6, hidden_size=8, steps=12, snapshot_every=4, n_train=256, n_val=64)
+    events = []
+    result = race.run(events.append)
+    snaps = [(e.snapshot["cell"], e.step, e.snapshot["val_mse"]) for e in events if e.snapshot]
+    assert [c for c, _, _ in snaps] == ["rnn"] * 4 + ["lstm"] * 4 + ["gru"] * 4
+    assert [s for _, s, _ in snaps] == [1, 4, 8, 12] * 3          # each run counts its own steps
+    assert result.status == "finished" and result.steps == 36
+    for cell in ("RNN", "LSTM", "GRU"):
+        assert cell in result.message
+    # a snapshot's score is the MSE of that model on the validation part
+    model = race.model("lstm")
+    with torch.no_grad():
+        expected = float(((model(race.val_x) - race.val_y) ** 2).mean())
+    assert race.val_mse(model) == pytest.approx(expected)
+    assert snaps[4][2] != snaps[0][2]                               # different cells, different nets
+
+
+def test_an_lstm_learns_the_short_adding_task():
+    race = AddingRace(seq_len=10, hidden_size=16, steps=300, cells=("lstm",), snapshot_every=100,
+                      n_train=2000, n_val=500)
+    events = []
+    assert race.run(events.append).status == "finished"
+    scores = [e.snapshot["val_mse"] for e in events if e.snapshot]
+    assert scores[-1] < 0.2 * ADDING_BASELINE_MSE < scores[0]
+
+
+def test_stopping_the_race_stops_the_cell_in_training_and_the_rest():
+    race = AddingRace(seq_len=6, hidden_size=4, steps=500, snapshot_every=5, n_train=256, n_val=32)
+    control = TrainControl()
+    seen = []
+
+    def on_step(event):
+        seen.append(event)
+        if event.step == 20:
+            control.stop()
+    result = race.run(on_step, control)
+    assert result.status == "stopped"
+    assert {e.snapshot["cell"] for e in seen if e.snapshot} == {"rnn"}
+
+
+@pytest.mark.parametrize("kwargs", [{"seq_len": 1}, {"cells": ("lstm", "transformer")}, {"cells": ()}])
+def test_adding_race_rejects_what_it_cannot_run(kwargs):
+    with pytest.raises(ValueError):
+        AddingRace(**kwargs)

@@ -175,3 +175,21 @@ def test_per_token_targets_count_tokens():
     assert 0.9 < epoch.train_accuracy <= 1.0 and 0.9 < result.test_accuracy <= 1.0
     assert all(e.accuracy <= 1.0 for e in events)
     assert epoch.confusion.sum() == y.numel()           # every token scored once
+
+
+@pytest.mark.parametrize("clip", [None, 0.5])
+def test_gradient_clipping_bounds_each_update(clip):
+    # one plain SGD step with lr 1: the update is exactly the (clipped) gradient
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    data = TensorDataset(torch.randn(16, 4), torch.full((16, 1), 100.0))   # a huge error
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    cfg = TrainConfig(optimizer="sgd", lr=1.0, momentum=0.0, batch_size=16, epochs=1,
+                      loss="mse", clip_grad_norm=clip, device="cpu")
+    fit(cfg, model, data, None, lambda e: None)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    step = float(torch.linalg.vector_norm(after - before))
+    if clip is None:
+        assert step > 50                       # the raw gradient of a 100-sized error
+    else:
+        assert step == pytest.approx(clip, rel=1e-4)

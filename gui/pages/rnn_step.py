@@ -27,6 +27,7 @@ from engine.text import tokenize
 from gui.pages.base import Page
 from gui.widgets.code_panel import CodePanel
 from gui.widgets.matrix_view import MatrixView
+from gui.widgets.memory_race_panel import MemoryRacePanel
 from gui.widgets.rnn_uses import RnnUsesPanel
 from gui.widgets.row_reader_panel import RowReaderPanel
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
@@ -542,10 +543,12 @@ class RnnStepPage(Page):
         self.shapes_panel = ShapesPanel()
         self.uses_panel = RnnUsesPanel(self)
         self.row_panel = RowReaderPanel(self)
+        self.memory_panel = MemoryRacePanel(self)
         self.tabs.addTab(self.step_panel, "Step through")
         self.tabs.addTab(self.shapes_panel, "Shapes && code")
         self.tabs.addTab(self.uses_panel, "Four ways to use an RNN")
         self.tabs.addTab(self.row_panel, "Read a digit row by row")
+        self.tabs.addTab(self.memory_panel, "Long memory: RNN vs LSTM")
         self.uses_panel.readDigitRequested.connect(self.show_row_reader)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -568,3 +571,4 @@ class RnnStepPage(Page):
         self.step_panel.player.pause()
         self.row_panel.player.pause()
         self.uses_panel.shutdown()
+        self.memory_panel.shutdown()
