@@ -141,6 +141,21 @@ def test_rgb_mode_shows_channel_partial_sums(page):
     assert "in_channels=3" in p.code_panel.code()
 
 
+def test_switching_grey_while_settings_give_no_output_keeps_the_rgb_trace_whole(page):
+    # found by random clicking: the products view followed the radio button, not the trace
+    p = page.conv2d
+    p.rgb_radio.setChecked(True)
+    p.kernel_editor.set_kernel_size(5)           # no output on the 4x4 grid: RGB trace kept
+    assert p.settings_error.isVisibleTo(p) and p.trace.x.shape[0] == 3
+    p.gray_radio.setChecked(True)                # still no output: the RGB trace stays shown
+    assert p.trace.x.shape[0] == 3 and len(p.products_view.views) == 3
+    p.activation_combo.setCurrentIndex(p.activation_combo.findData("relu"))   # redraws the step
+    p.player.go_to(1)
+    assert f"({'RGB'[2]})" in p.products_view.equation.text()
+    p.kernel_editor.set_kernel_size(3)           # output again, in grey now
+    assert p.trace.x.shape[0] == 1 and len(p.products_view.views) == 1
+
+
 def test_several_filters_give_one_map_each(page):
     p = page.conv2d
     p.kernel_editor.add_filter()

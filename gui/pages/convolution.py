@@ -680,7 +680,6 @@ class Conv2dPanel(QWidget):
         if rgb == self.settings.rgb:
             return
         self.settings.rgb = rgb
-        self.products_view.set_channels(3 if rgb else 1)
         self.kernel_editor.blockSignals(True)
         self.kernel_editor.set_in_channels(3 if rgb else 1)
         self.kernel_editor.blockSignals(False)
@@ -767,6 +766,9 @@ class Conv2dPanel(QWidget):
         self.settings_error.hide()
         old = self.trace
         self.trace = trace
+        # one products view per input channel of the trace shown (not of the radio button: a
+        # switch whose settings give no output keeps showing the previous trace)
+        self.products_view.set_channels(trace.x.shape[0])
         out = trace.output                                   # (C_out, H_out, W_out)
         peak = max(float(np.abs(out).max()), 1e-6)
         self._levels_out = (-peak, peak)
