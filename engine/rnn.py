@@ -359,12 +359,14 @@ def rnn_shapes(cell: str = "lstm", input_size: int = 8, hidden_size: int = 16, n
 
 def rnn_code(cell: str = "lstm", input_size: int = 8, hidden_size: int = 16, num_layers: int = 1,
              bidirectional: bool = False, batch: int = 1, seq_len: int = 10,
-             batch_first: bool = True, nonlinearity: str = "tanh") -> str:
-    """The equivalent PyTorch code, with the tensor shapes torch reports as comments."""
+             batch_first: bool = True, nonlinearity: str = "tanh",
+             shapes: dict[str, tuple[int, ...]] | None = None) -> str:
+    """The equivalent PyTorch code, with the tensor shapes torch reports as comments (`shapes`:
+    what `rnn_shapes` returned for the same settings, if the caller has it already)."""
     if cell not in CELL_CLASSES:
         raise ValueError(f"cell must be one of {sorted(CELL_CLASSES)}, got {cell!r}")
-    s = rnn_shapes(cell, input_size, hidden_size, num_layers, bidirectional, batch, seq_len,
-                   batch_first)
+    s = shapes or rnn_shapes(cell, input_size, hidden_size, num_layers, bidirectional, batch,
+                             seq_len, batch_first)
     extra = f", nonlinearity={nonlinearity!r}" if cell == "rnn" and nonlinearity != "tanh" else ""
     layout = "(batch, seq_len, features)" if batch_first else "(seq_len, batch, features)"
     lines = [

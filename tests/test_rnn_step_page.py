@@ -129,6 +129,12 @@ def test_shapes_panel_reports_what_torch_returns(qtbot, cell, bidirectional, bat
     code = panel.code.code()
     assert f"nn.{cell}(input_size=5, hidden_size=7, num_layers=3" in code
     assert str(expected["output"]) in code and str(expected["h_n"]) in code
+    # the parameter list (from a module on torch's "meta" device) matches a real module's
+    real = getattr(torch.nn, cell)(5, 7, num_layers=3, bidirectional=bidirectional)
+    params = panel.params_label.text()
+    assert f"Parameters ({sum(q.numel() for q in real.parameters()):,} in all)" in params
+    assert f"weight_ih_l0</td><td style='font-family:monospace'>{tuple(real.weight_ih_l0.shape)}" \
+        in params
 
 
 def test_row_reader_steps_through_28_rows(qtbot):

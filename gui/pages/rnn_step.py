@@ -451,11 +451,16 @@ class ShapesPanel(QWidget):
         self.cell_combo = QComboBox()
         for key, label in (("rnn", "RNN"), ("lstm", "LSTM"), ("gru", "GRU")):
             self.cell_combo.addItem(label, key)
-        self.input_spin = QSpinBox(minimum=1, maximum=512, value=8)
-        self.hidden_spin = QSpinBox(minimum=1, maximum=1024, value=16)
-        self.layers_spin = QSpinBox(minimum=1, maximum=6, value=1)
-        self.batch_spin = QSpinBox(minimum=1, maximum=256, value=4)
-        self.seq_spin = QSpinBox(minimum=1, maximum=500, value=10)
+        # The shapes come from running the module at these sizes, on every change, in the GUI
+        # thread: the limits keep the largest run (LSTM, 4 bidirectional layers of 128, batch
+        # 32, 100 steps) to about a tenth of a second. (Larger ones froze the window for up to
+        # a minute; torch's "meta" device gives shapes without data but steps through the
+        # sequence just as slowly.)
+        self.input_spin = QSpinBox(minimum=1, maximum=128, value=8)
+        self.hidden_spin = QSpinBox(minimum=1, maximum=128, value=16)
+        self.layers_spin = QSpinBox(minimum=1, maximum=4, value=1)
+        self.batch_spin = QSpinBox(minimum=1, maximum=32, value=4)
+        self.seq_spin = QSpinBox(minimum=1, maximum=100, value=10)
         self.bidirectional_check = QCheckBox("bidirectional")
         self.batch_first_check = QCheckBox("batch_first")
         self.batch_first_check.setChecked(True)
@@ -516,7 +521,7 @@ class ShapesPanel(QWidget):
             "output holds every step of the last layer only.</p>")
         module = getattr(nn, {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[s["cell"]])(
             s["input_size"], s["hidden_size"], num_layers=s["num_layers"],
-            bidirectional=s["bidirectional"])
+            bidirectional=s["bidirectional"], device="meta")   # shapes only: nothing allocated
         all_params = [(n, tuple(p.shape)) for n, p in module.named_parameters()]
         params = all_params[:16]
         total = sum(p.numel() for p in module.parameters())
@@ -530,7 +535,7 @@ class ShapesPanel(QWidget):
             f"<p>{gate_rows} × hidden rows: "
             + {"rnn": "one block.", "lstm": "the i, f, g, o gates stacked.",
                "gru": "the r, z, n gates stacked."}[s["cell"]] + "</p>")
-        self.code.set_code(rnn_code(**s))
+        self.code.set_code(rnn_code(**s, shapes=self.shapes))
 
 
 class RnnStepPage(Page):
