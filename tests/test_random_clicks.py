@@ -23,7 +23,9 @@ KINDS = (QPushButton, QComboBox, QSpinBox, QDoubleSpinBox, QCheckBox, QRadioButt
 TEXTS = ["", "nan", "1e400", "the film was not good", "x" * 300, "-3", "héllo ☃", "1,2;3"]
 GRIDS = ["", "1 2\n3 4", "nan nan\n1 2", "a b c", "1 2 3\n4 5"]
 ACTIONS = 120
-SLOW_S = 3.0      # one action (and the events it causes) taking longer is a frozen window
+SLOW_S = 1.0      # GUI-thread CPU seconds one action (and the events it causes) may take: no
+                  # action here needs 0.5 s; the Shapes tab's freeze took 1.2-4.8 s of CPU each.
+                  # CPU time, not wall time, so other processes on a loaded machine do not count
 
 
 def _act(widget, rng: random.Random) -> None:
@@ -70,11 +72,11 @@ def test_random_clicks_raise_nothing_and_freeze_nothing(page_id, qtbot, monkeypa
             if not widgets:
                 break
             widget = rng.choice(widgets)
-            start = time.perf_counter()
+            start = time.thread_time()
             _act(widget, rng)
             QApplication.processEvents()
-            if time.perf_counter() - start > SLOW_S:
-                slow.append(f"{type(widget).__name__} {widget.objectName() or ''}")
+            if time.thread_time() - start > SLOW_S:
+                slow.append(f"{type(widget).__name__} {time.thread_time() - start:.1f} s")
     finally:
         window.close()           # stops any training the clicks started, as the app does
-    assert not slow, f"actions that froze the window for over {SLOW_S} s: {slow}"
+    assert not slow, f"actions that kept the GUI thread busy over {SLOW_S} s: {slow}"
