@@ -53,6 +53,19 @@ def _fresh_settings(_isolated_settings):
 
 
 @pytest.fixture
+def shown(qtbot):
+    """`shown(widget, width, height)`: the widget on screen at that size (closed after the test),
+    for tests that read what it paints."""
+    def show(widget, width: int, height: int):
+        qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+    return show
+
+
+@pytest.fixture
 def mnist_dir():
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip("needs ../shared/data/mnist (the MNIST test digits), absent here")

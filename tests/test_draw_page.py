@@ -162,12 +162,8 @@ def _painted(bars: ProbabilityBars, x: float, y: float) -> QColor:
     return shot.pixelColor(bars.mapFromScene(bars.chart.mapToScene(QPointF(x, y))))
 
 
-def test_probability_bars_highlight_and_values(qtbot):
-    bars = ProbabilityBars()
-    qtbot.addWidget(bars)
-    bars.resize(500, 260)
-    bars.show()
-    qtbot.waitExposed(bars)
+def test_probability_bars_highlight_and_values(shown):
+    bars = shown(ProbabilityBars(), 500, 260)
     p = np.array([0.05, 0.6, 0.1, 0.25, 0, 0, 0, 0, 0, 0], np.float32)
     bars.set_probabilities(p)
     assert bars.top_class() == 1

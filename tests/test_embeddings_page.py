@@ -89,13 +89,9 @@ def test_two_d_embedding_moves_while_training(page, qtbot):
     assert label.pos().x() == pytest.approx(final[page.run.words.index("good"), 0], abs=1e-5)
 
 
-def test_scatter_writes_right_hand_words_to_the_left_of_their_point(qtbot):
+def test_scatter_writes_right_hand_words_to_the_left_of_their_point(shown):
     from gui.pages.embeddings import EmbeddingScatter
-    scatter = EmbeddingScatter()
-    qtbot.addWidget(scatter)
-    scatter.resize(500, 400)
-    scatter.show()
-    qtbot.waitExposed(scatter)
+    scatter = shown(EmbeddingScatter(), 500, 400)
     words = ["<pad>", "good", "bad", "film", "not"]
     scatter.set_words(words)
     points = np.array([[0, 0], [-1.0, 0.2], [0.0, 0.5], [0.7, -0.3], [1.0, 0.1]], np.float32)

@@ -7,13 +7,8 @@ from gui.widgets.matrix_view import NOT_YET_RGBA, MatrixView
 
 
 @pytest.fixture
-def view(qtbot):
-    v = MatrixView(colormap="diverging", number_format="{:.2f}", colorbar=True)
-    qtbot.addWidget(v)
-    v.resize(360, 300)
-    v.show()
-    qtbot.waitExposed(v)
-    return v
+def view(shown):
+    return shown(MatrixView(colormap="diverging", number_format="{:.2f}", colorbar=True), 360, 300)
 
 
 def shown_rgb(view, row, col):

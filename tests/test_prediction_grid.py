@@ -11,13 +11,8 @@ CLASSES = ["zero", "one", "two", "three"]
 
 
 @pytest.fixture
-def grid(qtbot):
-    grid = PredictionGrid(columns=2)
-    qtbot.addWidget(grid)
-    grid.resize(300, 400)
-    grid.show()
-    qtbot.waitExposed(grid)
-    return grid
+def grid(shown):
+    return shown(PredictionGrid(columns=2), 300, 400)
 
 
 def pixel(image, x, y) -> QColor:
