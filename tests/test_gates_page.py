@@ -211,3 +211,22 @@ def test_clamp_only_the_selected_unit(qtbot, page):
     page.set_unit(7)  # the clamp follows the selected unit
     assert (page.heatmaps.maps["f"].values[7, 2:] == 0).all()
     assert (page.heatmaps.maps["f"].values[3, 2:] > 0).all()
+
+
+@pytest.mark.parametrize("unit", [0, 17])
+def test_unit_legend_sits_above_every_curve(page, qtbot, unit):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QApplication
+    page.show()
+    qtbot.waitExposed(page)
+    page.set_unit(unit)
+    QApplication.processEvents()
+    page.unit_plot.grab()                          # painted: the legend and ranges laid out
+    plot = page.unit_plot.getPlotItem()
+    legend_bottom = plot.legend.sceneBoundingRect().bottom()
+    for name, curve in page.unit_curves.items():
+        xs, ys = curve.getData()
+        assert np.allclose(ys, page.view.active.gate(name)[0, 0, :, unit])    # the unit's values
+        # the curve's highest point on screen (scene y grows downwards) is below the legend
+        top = min(plot.vb.mapViewToScene(QPointF(float(x), float(y))).y() for x, y in zip(xs, ys))
+        assert top > legend_bottom, name

@@ -586,12 +586,20 @@ class GatesPage(Page):
         if v is None:
             return
         xs = np.arange(len(v.ids))
-        for name, curve in self.unit_curves.items():
-            curve.setData(xs, v.active.gate(name)[0, 0, :, u])
+        shown = [v.active.gate(name)[0, 0, :, u] for name in self.unit_curves]
+        for curve, values in zip(self.unit_curves.values(), shown):
+            curve.setData(xs, values)
         if v.clamped is not None:
-            self.unit_c_original.setData(xs, v.trace.c[0, 0, :, u])
+            shown.append(v.trace.c[0, 0, :, u])
+            self.unit_c_original.setData(xs, shown[-1])
         else:
             self.unit_c_original.setData([], [])
+        # room above the curves for the legend's row (about a third of this short plot), so it
+        # hides none of them
+        lo, hi = (min(float(np.min(s)) for s in shown), max(float(np.max(s)) for s in shown)) \
+            if shown else (-1.0, 1.0)
+        span = max(hi - lo, 0.2)
+        self.unit_plot.setYRange(lo - 0.05 * span, hi + 0.6 * span, padding=0)
         self.unit_plot.setTitle(f"unit {u} along the sentence"
                                 + (" (dashed: c without the clamp)" if v.clamped is not None else ""))
 
