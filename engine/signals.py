@@ -329,7 +329,7 @@ class AddingRace:
         snapshot is {"cell", "val_mse"}. Stops early, with that run's result, if one is stopped
         or diverges; otherwise the result's message gives every cell's final score."""
         scores: dict[str, float] = {}
-        steps, elapsed = 0, 0.0
+        steps, epochs, elapsed = 0, 0, 0.0
         for cell in self.cells:
             def snapshot(model, cell=cell):
                 return {"cell": cell, "val_mse": self.val_mse(model)}
@@ -339,8 +339,9 @@ class AddingRace:
             if result.status != "finished":
                 return result
             scores[cell] = self.val_mse(model.eval())
-            steps, elapsed = steps + result.steps, elapsed + result.elapsed_s
+            steps, epochs = steps + result.steps, epochs + result.epochs_done
+            elapsed += result.elapsed_s
         summary = ", ".join(f"{c.upper()} {v:.4f}" for c, v in scores.items())
         return TrainResult("finished", f"Adding task, T = {self.seq_len}: validation MSE {summary} "
                                        f"(always answering 1 scores {ADDING_BASELINE_MSE:.3f}).",
-                           steps, len(self.cells), elapsed_s=elapsed)
+                           steps, epochs, elapsed_s=elapsed)

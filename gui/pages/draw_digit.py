@@ -279,6 +279,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         self._layers: list[tuple[str, tuple[int, int, int], int, int]] = []
         self._boxes: list[pg.ViewBox] = []
         self._labels: list[pg.LabelItem] = []
+        self._sizes: list[tuple[int, int]] = []   # (mh, mw) of each layer's mosaic image
         self._images: list[PixelImage] = []
         self._index: list[np.ndarray] = []     # (mh, mw) into a layer's C*H*W values; gaps: last
         self._tiles: list[np.ndarray] = []     # the (C, H, W) maps last shown
@@ -291,7 +292,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         """Lay out one titled mosaic per (name, (C, H, W)); called when the model changes."""
         self.ci.clear()
         self._layers, self._images, self._index, self._tiles = [], [], [], []
-        self._boxes, self._labels = [], []
+        self._boxes, self._labels, self._sizes = [], [], []
         for i, (name, (c, h, w)) in enumerate(layers):
             cols = self.columns_for(c)
             rows = -(-c // cols)
@@ -305,6 +306,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
             box.setRange(QRectF(0, 0, mw, mh), padding=0.01)
             self._boxes.append(box)
             self._labels.append(label)
+            self._sizes.append((mh, mw))
             index = np.full((mh, mw), c * h * w, np.intp)
             for m in range(c):
                 r, q = divmod(m, cols)
@@ -332,9 +334,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         labels = sum(label.maximumHeight() for label in self._labels)
         spacing = self.ci.layout.verticalSpacing() * 2 * len(self._boxes)
         room = self.viewport().height() - top - bottom - labels - spacing
-        ratios = [(rows * (h + gap) - gap) / (cols * (w + gap) - gap)
-                  for (_name, (c, h, w), cols, gap) in self._layers
-                  for rows in [-(-c // cols)]]
+        ratios = [mh / mw for mh, mw in self._sizes]
         scale = min(1.0, max(room, 0) / max(width * sum(ratios), 1))
         for box, ratio in zip(self._boxes, ratios):
             box.setFixedHeight(max(10.0, width * ratio * scale))
