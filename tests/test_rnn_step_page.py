@@ -6,12 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from engine.signals import SignalConfig
 from gui.pages.rnn_step import (
     RnnStepPage, ShapesPanel, StepSettings, build_step_model, equation_html, equation_parts,
     parse_samples,
 )
-from gui.widgets.char_generation_panel import CharGenerationPanel
 from gui.widgets.row_reader_panel import RowReaderPanel
 from gui.widgets.signal_demo_panel import SignalDemoPanel
 

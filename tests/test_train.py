@@ -1,5 +1,4 @@
 """The trainer with a mock callback: learning, stopping, pausing, NaN, events, checkpoints."""
-import math
 import threading
 
 import numpy as np

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.digits import BOX, SIZE, Preprocessed, model_input, preprocess_stages
-from engine.inspect import analyse, conv_layer_names
+from engine.inspect import analyse
 from engine.models import ARCHITECTURE_LABELS, CheckpointError, load_checkpoint, load_pretrained
 from gui.app import app_settings
 from gui.pages.base import Page

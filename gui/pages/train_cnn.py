@@ -21,16 +21,17 @@ import torch
 from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView, QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
-    QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-    QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
-    QWidget,
+    QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
+    QScrollArea, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from engine import data as datasets
 from engine.cnn_snapshot import first_layer_filters, make_snapshot_fn
 from engine.data import DATASETS, DatasetError, DatasetInfo
-from engine.models import (ARCHITECTURE_LABELS, ARCHITECTURES, CheckpointError, build_model,
-                           layer_table, load_checkpoint, parameter_count, save_checkpoint)
+from engine.models import (
+    ARCHITECTURE_LABELS, CheckpointError, build_model, layer_table, load_checkpoint,
+    save_checkpoint,
+)
 from engine.train import (TrainConfig, TrainEvent, TrainResult, available_devices, device_name, fit,
                           pick_device)
 from gui.app import app_settings

@@ -8,7 +8,7 @@ ancestors behind it. Its own height is fixed by `lines`.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 

@@ -11,7 +11,6 @@ validation curve.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
