@@ -1,8 +1,8 @@
 """`MemoryRacePanel`: why LSTMs exist, in half a minute. A plain RNN, an LSTM and a GRU learn the
 adding task in turn (engine.signals.AddingRace): T random numbers, two of them marked, and the
 answer is the sum of the two marked ones. The first mark sits in the first half of the sequence,
-so the net has to carry a number across about T/2 steps. Over ten steps every cell learns it;
-over fifty the plain RNN's curve stays on the line of "always answer 1" (its gradient fades
+so the net has to carry a number across about T/2 steps. With T = 10 every cell learns it;
+with T = 50 the plain RNN's curve stays on the line of "always answer 1" (its gradient fades
 across the distance: it learns the average and nothing else) while the LSTM's and GRU's fall.
 (Measured: benchmarks/memory_race.py.)
 
