@@ -244,3 +244,13 @@ def test_files_damaged_after_they_were_found(page, qtbot, fake_mnist):
     assert result.status == "data_error"
     assert "train-images-idx3-ubyte.gz is damaged" in page.message_label.text()
     assert page.start_button.isEnabled() and page.trained_model() is None
+
+
+def test_window_closing_during_the_start_click_starts_no_thread(page, qtbot):
+    # the Start click paints the page (processEvents) before the worker starts; a close that
+    # arrives in that moment must leave no thread running behind the closed window
+    from PySide6.QtCore import QTimer
+    QTimer.singleShot(0, page.shutdown)
+    page.start_training()
+    assert not page.runner.running
+    assert page.trained_model() is None

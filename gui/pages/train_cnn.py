@@ -205,6 +205,7 @@ class TrainCnnPage(Page):
         self._staged: list = []
         self._stage_timer = QTimer(self, singleShot=True, interval=0, timeout=self._run_stage)
         self._download_thread: QThread | None = None
+        self._shut_down = False                 # the window is closing: start nothing new
         self._downloader: DatasetDownloader | None = None
         self._build()
         self._on_dataset_changed()
@@ -549,6 +550,9 @@ class TrainCnnPage(Page):
         # with this thread for the GIL, and the same repaint stalled the window for up to
         # 50-70 ms instead of 15-25 (benchmarks/train_overhead.py)
         QApplication.processEvents(QEventLoop.ExcludeUserInputEvents)
+        if self._shut_down:          # the window closed during that repaint: no thread to start
+            self._training_model = None
+            return
         job = functools.partial(training_job, s, root, model, self._data_cache)
         self.runner.start(job)
         self._update_buttons()
@@ -846,6 +850,7 @@ class TrainCnnPage(Page):
         return model, dict(self._meta)
 
     def shutdown(self) -> None:
+        self._shut_down = True
         self.runner.stop_and_wait()
         if self._downloader is not None:
             self._downloader.cancel()
