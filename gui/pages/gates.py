@@ -596,8 +596,8 @@ class GatesPage(Page):
             self.unit_c_original.setData([], [])
         # room above the curves for the legend's row (about a third of this short plot), so it
         # hides none of them
-        lo, hi = (min(float(np.min(s)) for s in shown), max(float(np.max(s)) for s in shown)) \
-            if shown else (-1.0, 1.0)
+        lo = min(float(np.min(values)) for values in shown)
+        hi = max(float(np.max(values)) for values in shown)
         span = max(hi - lo, 0.2)
         self.unit_plot.setYRange(lo - 0.05 * span, hi + 0.6 * span, padding=0)
         self.unit_plot.setTitle(f"unit {u} along the sentence"
