@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
 from engine.data.synth_digits import make_synth_digits
@@ -179,6 +179,35 @@ def test_probability_bars_highlight_and_values(shown):
     assert _painted(bars, 1, 0.3) != TOP and _painted(bars, 3, 0.2) != BAR   # no bars at all
     with pytest.raises(ValueError):
         bars.set_probabilities(np.ones(3))
+
+
+def _on_screen(widget) -> QImage:
+    """What the window really shows (the offscreen backing store), not a fresh render."""
+    return widget.screen().grabWindow(widget.winId()).toImage()
+
+
+def test_probability_bars_partial_repaints_leave_the_screen_exact(shown, qtbot):
+    """The bars repaint only the columns that look different; after a random walk of updates
+    the screen must equal a full repaint (it fails if an update misses a moved bar or label)."""
+    bars = shown(ProbabilityBars(), 500, 300)
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.full(10, 0.3))
+    for _ in range(40):
+        p = np.abs(p + rng.normal(0, 0.03, 10) * (rng.random(10) < 0.4))
+        bars.set_probabilities(p / p.sum())
+        qtbot.wait(1)
+    fresh = bars.grab().toImage()
+    assert _on_screen(bars).convertToFormat(fresh.format()) == fresh
+    # a change far below a pixel, with the same labels, asks for no repaint at all
+    asked = []
+    bars.chart.update = lambda *rect: asked.append(rect)
+    p = np.array([0.9, 0.1] + [0.0] * 8, np.float32)
+    bars.set_probabilities(p)
+    asked.clear()
+    bars.set_probabilities(p + np.array([0, 0, 1e-6] + [0.0] * 7, np.float32))
+    assert asked == []
+    bars.set_probabilities(np.array([0.8, 0.2] + [0.0] * 8, np.float32))   # two columns move
+    assert len(asked) == 1 and asked[0][0].left() < 0 and 1 < asked[0][0].right() < 2.5
 
 
 def test_corrupt_checkpoint_gives_message_and_keeps_model(page, qtbot, tmp_path):

@@ -8,6 +8,8 @@ cached as pixmaps.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -43,10 +45,41 @@ class BarChart(pg.GraphicsObject):
         self._pens = {False: QPen(LABEL), True: QPen(TOP)}
         # laid-out texts and their half widths, by text ("12.5%", ...)
         self._static: dict[str, tuple[QStaticText, float]] = {}
+        self._label_half_px = QFontMetricsF(font).horizontalAdvance("100.0%") / 2 + 2
 
     def set_bars(self, heights: list[float], texts: list[str], highlight: int) -> None:
+        """New bars; only the columns that look different are repainted: a new label or colour,
+        or a bar whose top moved by a pixel (while a digit is drawn, that is usually one or two
+        of the ten: the rest stay at "0%" with heights far below a pixel)."""
+        t = self.deviceTransform_()
+        if t is None or len(heights) != len(self.heights):        # not in a view yet: all
+            self.heights, self.texts, self.highlight = list(heights), list(texts), highlight
+            self.update()
+            return
+        sy, dy = t.m22(), t.dy()
+        label_off = dy + sy * LABEL_GAP - TEXT_MARGIN_PX - self._line
+
+        def pixels(h: float) -> tuple[int, int]:
+            # the bar's top edge (as an aliased fill rounds it) and its label's top, as painted
+            return math.floor(sy * h + dy + 0.5), round(sy * h + label_off)
+
+        changed = [i for i, (h, text, old_h, old_text) in
+                   enumerate(zip(heights, texts, self.heights, self.texts))
+                   if text != old_text or (i == highlight) != (i == self.highlight)
+                   or (h != old_h and pixels(h) != pixels(old_h))]
         self.heights, self.texts, self.highlight = list(heights), list(texts), highlight
-        self.update()
+        if not changed:
+            return
+        # a column in data units, widened by the half width of its label's longest possible
+        # text in pixels (a label may be wider than its bar in a narrow plot)
+        half = self._label_half_px * (self.pixelWidth() or 0.0)
+        pad = max(0.0, half - 0.5)
+        lo, hi = changed[0], changed[-1]
+        if len(changed) > 2 and hi - lo + 1 > len(changed) * 2:   # spread out: one rect each
+            for i in changed:
+                self.update(QRectF(i - 0.5 - pad, 0.0, 1.0 + 2 * pad, Y_TOP))
+        else:
+            self.update(QRectF(lo - 0.5 - pad, 0.0, hi - lo + 1.0 + 2 * pad, Y_TOP))
 
     def bar_rect(self, i: int) -> QRectF:
         """Bar `i` in data units (x: class index, y: probability)."""
