@@ -18,7 +18,7 @@ import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QAction, QColor, QFont, QFontMetrics, QFontMetricsF, QImage, QKeySequence, QPainter,
+    QAction, QColor, QFont, QFontMetrics, QImage, QKeySequence, QPainter, QPen, QStaticText,
 )
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QGraphicsItem, QGraphicsView, QGroupBox, QHBoxLayout, QLabel,
@@ -152,24 +152,29 @@ def _image_box(layout, row: int, col: int) -> tuple[pg.ViewBox, pg.ImageItem]:
 
 class PaintedText(QWidget):
     """A line or two of text painted directly: unlike a QLabel, new text never asks the page to
-    lay itself out again (that relayout cost more than the model on every stroke)."""
+    lay itself out again (that relayout cost more than the model on every stroke). Each text is
+    laid out once (a QStaticText) and kept: the parts that recur from stroke to stroke (words,
+    digits, the fixed explanation) cost only a blit of cached glyphs."""
+
+    CACHE_LIMIT = 512      # laid-out texts kept (percentages recur; the rest are short)
 
     def __init__(self, point_size: float = 10.0, color: str = "#555", lines: int = 1,
-                 parent=None):
+                 align: Qt.AlignmentFlag = Qt.AlignHCenter, parent=None):
         super().__init__(parent)
         self.setAutoFillBackground(True)  # opaque: new text does not repaint the page behind it
         self._parts: list[tuple[str, str, bool]] = []     # (text, colour, bold)
         self._font = QFont(self.font())
         self._font.setPointSizeF(point_size)
         self._color = color
+        self._align = align
         self.setFixedHeight(int(QFontMetrics(self._font).lineSpacing() * lines + 6))
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.wrap = lines > 1
         bold = QFont(self._font)
         bold.setBold(True)
-        # (font, metrics) for regular and bold parts, made once
-        self._fonts = {False: (self._font, QFontMetricsF(self._font)),
-                       True: (bold, QFontMetricsF(bold))}
+        self._fonts = {False: self._font, True: bold}
+        self._pens: dict[str, QPen] = {}
+        self._static: dict[tuple[str, bool, int], QStaticText] = {}   # (text, bold, wrap width)
 
     def set_parts(self, parts: list[tuple[str, str, bool]]) -> None:
         if parts != self._parts:
@@ -182,24 +187,46 @@ class PaintedText(QWidget):
     def text(self) -> str:
         return "".join(t for t, _c, _b in self._parts)
 
+    def _laid_out(self, text: str, bold: bool, width: int) -> QStaticText:
+        """`text` laid out in the (bold) font, word-wrapped at `width` pixels if > 0."""
+        key = (text, bold, width)
+        found = self._static.get(key)
+        if found is None:
+            if len(self._static) >= self.CACHE_LIMIT:
+                self._static.clear()
+            found = QStaticText(text)
+            found.setTextFormat(Qt.PlainText)
+            if width > 0:
+                found.setTextWidth(width)
+            found.prepare(font=self._fonts[bold])
+            self._static[key] = found
+        return found
+
+    def _pen(self, color: str) -> QPen:
+        pen = self._pens.get(color)
+        if pen is None:
+            pen = self._pens[color] = QPen(QColor(color))
+        return pen
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.TextAntialiasing)
         if self.wrap:
-            painter.setFont(self._font)
-            painter.setPen(QColor(self._color))
-            painter.drawText(self.rect().adjusted(2, 2, -2, -2),
-                             int(Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop), self.text())
+            text = self.text()
+            if text:
+                painter.setFont(self._font)
+                painter.setPen(self._pen(self._color))
+                painter.drawStaticText(QPointF(2, 2), self._laid_out(text, False, self.width() - 4))
             return
-        fonts = self._fonts
-        widths = [fonts[bold][1].horizontalAdvance(text) for text, _c, bold in self._parts]
-        x = (self.width() - sum(widths)) / 2
-        metrics = fonts[False][1]
-        y = (self.height() + metrics.ascent() - metrics.descent()) / 2
-        for (text, color, bold), w in zip(self._parts, widths):
-            painter.setFont(fonts[bold][0])
-            painter.setPen(QColor(color))
-            painter.drawText(QPointF(x, y), text)
+        statics = [self._laid_out(text, bold, 0) for text, _c, bold in self._parts]
+        widths = [static.size().width() for static in statics]
+        x = (self.width() - sum(widths)) / 2 if self._align & Qt.AlignHCenter else 2.0
+        height = max((static.size().height() for static in statics), default=0.0)
+        y = (self.height() - height) / 2
+        for (_text, color, bold), static, w in zip(self._parts, statics, widths):
+            painter.setFont(self._fonts[bold])
+            painter.setPen(self._pen(color))
+            painter.drawStaticText(QPointF(x, y), static)
             x += w
 
 
@@ -476,7 +503,10 @@ class DrawDigitPage(Page):
         heat_row.addStretch(1)
         heat_row.addWidget(QLabel("Heat map (4):"))
         heat_row.addWidget(self.heat_combo)
-        self.stage_note = PaintedText(point_size=self.font().pointSizeF() * 0.95, lines=3)
+        # what changes with each stroke (one short line), then the recipe (fixed, laid out once)
+        note_size = self.font().pointSizeF() * 0.95
+        self.stage_numbers = PaintedText(point_size=note_size, align=Qt.AlignLeft)
+        self.stage_note = PaintedText(point_size=note_size, lines=2)
 
         middle = QWidget()
         mid = QVBoxLayout(middle)
@@ -487,6 +517,7 @@ class DrawDigitPage(Page):
         play = QVBoxLayout(prep)
         play.addLayout(heat_row)
         play.addWidget(self.stages_view, 1)
+        play.addWidget(self.stage_numbers)
         play.addWidget(self.stage_note)
         prep.setMaximumHeight(340)
         mid.addWidget(prep, 2)
@@ -685,13 +716,14 @@ class DrawDigitPage(Page):
         view = self.stages_view
         if stages.empty:
             view.set_stage(0, np.zeros((BOX, BOX), np.float32))
-            note = "The canvas is empty: the model would see a blank 28×28 field."
+            self.stage_numbers.setText("The canvas is empty:")
+            self.stage_note.setText("the model would see a blank 28×28 field.")
         else:
             view.set_stage(0, stages.cropped)
             h, w = stages.cropped.shape
-            note = (f"1: ink box {w}×{h} px → 2: ×{stages.scale:.3f}, longer side 20 px, aspect kept "
-                    f"→ 3: centre of mass moved to the middle of 28×28 → 4: which pixels mattered.")
-        self.stage_note.setText(note)
+            self.stage_numbers.setText(f"1: ink box {w}×{h} px → 2: scaled ×{stages.scale:.3f}")
+            self.stage_note.setText("2: longer side 20 px, aspect kept → 3: centre of mass moved "
+                                    "to the middle of 28×28 → 4: which pixels mattered.")
         view.set_stage(1, stages.scaled)
         view.set_stage(2, stages.centred)
 
