@@ -10,7 +10,7 @@ from engine.data.synth_digits import make_synth_digits
 from engine.digits import preprocess
 from engine.inspect import analyse
 from engine.models import CifarNet, LeNet5, save_checkpoint
-from gui.pages.draw_digit import DrawDigitPage
+from gui.pages.draw_digit import CROP_SIDE, DrawDigitPage, _fit_square
 from gui.widgets.digit_canvas import BUFFER, DigitCanvas
 from gui.widgets.prob_bars import BAR, TOP, ProbabilityBars
 
@@ -86,6 +86,35 @@ def test_each_mosaic_sits_under_its_title_and_keeps_its_shape(page, qtbot):
                     or image.height() == pytest.approx(box_rect.height(), rel=0.03))
             assert image.height() / image.width() == pytest.approx(mh / mw, rel=0.02)
         assert view._boxes[-1].sceneBoundingRect().bottom() <= view.viewport().height()
+
+
+def test_fit_square_worked_example():
+    # a 2x1 column [10, 20] fitted into 4x4: each pixel doubled, centred, the rest white
+    out = _fit_square(np.array([[10], [20]], np.uint8), 4)
+    assert out.tolist() == [[255, 10, 10, 255], [255, 10, 10, 255],
+                            [255, 20, 20, 255], [255, 20, 20, 255]]
+
+
+def test_crop_stage_shows_the_ink_box_at_a_fixed_size(page, qtbot):
+    """The crop is shown resampled into a fixed square (no new geometry while the ink box
+    grows), aspect kept: a tall stroke fills the square's height and the middle of its width."""
+    page.canvas.draw_stroke([(140, 40), (140, 240)])          # a vertical bar: tall, narrow
+    crop = page.stages_view.values(0)
+    h, w = crop.shape
+    assert h > 3 * w and (crop > 0.5).any()
+    shown_image = page.stages_view.images[0].image
+    assert shown_image.shape == (CROP_SIDE, CROP_SIDE)
+    width = round(w * CROP_SIDE / h)
+    left = (CROP_SIDE - width) // 2
+    assert (shown_image[:, :left - 1] == 255).all() and (shown_image[:, left + width + 1:] == 255).all()
+    # inside, nearest-neighbour samples of the crop's gray levels
+    rows = np.minimum(((np.arange(CROP_SIDE) + 0.5) * h / CROP_SIDE).astype(int), h - 1)
+    cols = np.minimum(((np.arange(width) + 0.5) * h / CROP_SIDE).astype(int), w - 1)
+    expected = np.clip(crop * 255, 0, 255).astype(np.uint8)[rows][:, cols]
+    assert np.array_equal(shown_image[:, left:left + width], expected)
+    page.canvas.draw_stroke([(60, 140), (230, 140)])           # now a cross: wider ink box
+    assert page.stages_view.images[0].image.shape == (CROP_SIDE, CROP_SIDE)
+    assert page.stages_view.values(0).shape[1] > 3 * w
 
 
 def test_clear_empties_prediction(page):

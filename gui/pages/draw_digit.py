@@ -36,6 +36,7 @@ from gui.widgets.prob_bars import ProbabilityBars
 HEAT_METHODS = {"Grad-CAM": "gradcam", "Saliency": "saliency", "Off": None}
 SOURCE_SHIPPED, SOURCE_TRAINED, SOURCE_FILE = "shipped", "trained", "file"
 HEAT_ALPHA = 170          # peak opacity of the heat overlay (of 255)
+CROP_SIDE = 192           # the ink box is shown resampled into a square of this many pixels
 
 
 @dataclass
@@ -57,10 +58,27 @@ def _gray8(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
     return np.ascontiguousarray(np.clip((values - lo) * scale, 0, 255), dtype=np.uint8)
 
 
+def _fit_square(gray: np.ndarray, side: int, pad: int = 255) -> np.ndarray:
+    """uint8 (H, W) -> (side, side): scaled (nearest) so the longer side fills the square,
+    centred, the margins `pad`."""
+    h, w = gray.shape
+    k = side / max(h, w, 1)
+    sh, sw = max(1, min(side, round(h * k))), max(1, min(side, round(w * k)))
+    rows = np.minimum(((np.arange(sh) + 0.5) / k).astype(np.intp), h - 1)
+    cols = np.minimum(((np.arange(sw) + 0.5) / k).astype(np.intp), w - 1)
+    out = np.full((side, side), pad, np.uint8)
+    top, left = (side - sh) // 2, (side - sw) // 2
+    out[top:top + sh, left:left + sw] = gray[rows][:, cols]     # (two 1-D gathers: 5x faster)
+    return out
+
+
 def _argb32(pixels: np.ndarray) -> np.ndarray:
     """uint8 gray (H, W) or RGBA (H, W, 4) -> (H, W) uint32 premultiplied ARGB."""
     if pixels.ndim == 2:
-        return (pixels.astype(np.uint32) * 0x010101) | np.uint32(0xFF000000)
+        argb = pixels.astype(np.uint32)
+        argb *= 0x010101                 # (in place: no temporaries)
+        argb |= np.uint32(0xFF000000)
+        return argb
     rgba = pixels.astype(np.uint32)
     a = rgba[..., 3]
     return ((a << 24) | ((rgba[..., 0] * a + 127) // 255 << 16)
@@ -267,10 +285,20 @@ class StageStrip(pg.GraphicsLayoutWidget):
         self.boxes[-1].addItem(self.overlay)
         self.setMinimumHeight(150)
 
-    def set_stage(self, index: int, values: np.ndarray, dim: float = 1.0) -> None:
-        """Show ink `values` (H, W) in [0, 1]; `dim` < 1 darkens it (under an overlay)."""
+    def set_stage(self, index: int, values: np.ndarray, dim: float = 1.0,
+                  fit: int | None = None) -> None:
+        """Show ink `values` (H, W) in [0, 1]; `dim` < 1 darkens it (under an overlay).
+
+        With `fit`, the values are resampled (nearest) into a fixed `fit` x `fit` square, aspect
+        kept, the rest white like the view: it looks the same as showing them at their own size,
+        but an image whose size changes on every stroke (the ink box while it grows) costs a new
+        view range and geometry each time, and this one never does."""
         self._values[index] = values
-        self.images[index].set_pixels(_gray8(values * dim if dim != 1.0 else values))
+        gray = _gray8(values * dim if dim != 1.0 else values)
+        if fit is not None:
+            gray = _fit_square(gray, fit)
+            values = gray                     # (only its shape is used below)
+        self.images[index].set_pixels(gray)
         if values.shape != self._shapes[index]:
             self._shapes[index] = values.shape
             h, w = values.shape
@@ -715,11 +743,11 @@ class DrawDigitPage(Page):
     def _show_stages(self, stages: Preprocessed) -> None:
         view = self.stages_view
         if stages.empty:
-            view.set_stage(0, np.zeros((BOX, BOX), np.float32))
+            view.set_stage(0, np.zeros((BOX, BOX), np.float32), fit=CROP_SIDE)
             self.stage_numbers.setText("The canvas is empty:")
             self.stage_note.setText("the model would see a blank 28×28 field.")
         else:
-            view.set_stage(0, stages.cropped)
+            view.set_stage(0, stages.cropped, fit=CROP_SIDE)
             h, w = stages.cropped.shape
             self.stage_numbers.setText(f"1: ink box {w}×{h} px → 2: scaled ×{stages.scale:.3f}")
             self.stage_note.setText("2: longer side 20 px, aspect kept → 3: centre of mass moved "
