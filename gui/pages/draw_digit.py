@@ -18,7 +18,7 @@ import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QAction, QColor, QFont, QFontMetrics, QImage, QKeySequence, QPainter, QPen, QStaticText,
+    QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPen, QStaticText,
 )
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QGraphicsItem, QGraphicsView, QGroupBox, QHBoxLayout, QLabel,
@@ -31,6 +31,7 @@ from engine.models import ARCHITECTURE_LABELS, CheckpointError, load_checkpoint,
 from gui.app import app_settings
 from gui.pages.base import Page
 from gui.widgets.digit_canvas import DigitCanvas
+from gui.widgets.pixel_image import PixelImage, gray8
 from gui.widgets.prob_bars import ProbabilityBars
 
 HEAT_METHODS = {"Grad-CAM": "gradcam", "Saliency": "saliency", "Off": None}
@@ -51,13 +52,6 @@ def _heat_lut() -> np.ndarray:
     return pg.colormap.get("CET-L3").getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint8)
 
 
-def _gray8(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
-    """Float values -> uint8 gray (lo black, hi white). A uint8 image with no lookup table is the
-    fastest thing pyqtgraph can draw (no colour table is built on each render)."""
-    scale = 255.0 / (hi - lo if hi > lo else 1.0)
-    return np.ascontiguousarray(np.clip((values - lo) * scale, 0, 255), dtype=np.uint8)
-
-
 def _fit_square(gray: np.ndarray, side: int, pad: int = 255) -> np.ndarray:
     """uint8 (H, W) -> (side, side): scaled (nearest) so the longer side fills the square,
     centred, the margins `pad`."""
@@ -70,67 +64,6 @@ def _fit_square(gray: np.ndarray, side: int, pad: int = 255) -> np.ndarray:
     top, left = (side - sh) // 2, (side - sw) // 2
     out[top:top + sh, left:left + sw] = gray[rows][:, cols]     # (two 1-D gathers: 5x faster)
     return out
-
-
-def _argb32(pixels: np.ndarray) -> np.ndarray:
-    """uint8 gray (H, W) or RGBA (H, W, 4) -> (H, W) uint32 premultiplied ARGB."""
-    if pixels.ndim == 2:
-        argb = pixels.astype(np.uint32)
-        argb *= 0x010101                 # (in place: no temporaries)
-        argb |= np.uint32(0xFF000000)
-        return argb
-    rgba = pixels.astype(np.uint32)
-    a = rgba[..., 3]
-    return ((a << 24) | ((rgba[..., 0] * a + 127) // 255 << 16)
-            | ((rgba[..., 1] * a + 127) // 255 << 8) | (rgba[..., 2] * a + 127) // 255)
-
-
-class PixelImage(pg.ImageItem):
-    """An ImageItem for uint8 gray (H, W) or RGBA (H, W, 4) pixels, drawn from premultiplied
-    ARGB32: the format the raster painter draws without converting (pyqtgraph hands it a
-    Grayscale8 or RGBA8888 QImage, which is converted again on every paint).
-
-    `set_pixels` is the per-stroke update: for an image of the same shape as the last one it
-    makes the QImage at once and skips `setImage`'s bookkeeping (geometry, levels, signals);
-    a new shape goes through `setImage`. Other data (floats, levels, lookup tables) takes
-    pyqtgraph's own path."""
-
-    _bounds = QRectF()
-    _bounds_shape: tuple | None = None
-
-    def boundingRect(self) -> QRectF:
-        # the stock one makes three Python calls each time Qt asks (several times a paint)
-        image = self.image
-        if image is None:
-            return QRectF()
-        if image.shape != self._bounds_shape:
-            h, w = image.shape[:2] if self.axisOrder == "row-major" else image.shape[1::-1]
-            self._bounds, self._bounds_shape = QRectF(0.0, 0.0, float(w), float(h)), image.shape
-        return self._bounds
-
-    def set_pixels(self, pixels: np.ndarray) -> None:
-        if self.image is None or pixels.shape != self.image.shape or self.image.dtype != np.uint8:
-            self.setImage(pixels, autoLevels=False)      # new geometry: let pyqtgraph know
-            return
-        self.image = pixels
-        self._make_qimage()
-        self.update()
-
-    def _make_qimage(self) -> None:
-        self._argb = np.ascontiguousarray(_argb32(self.image), dtype=np.uint32)  # QImage memory
-        h, w = self._argb.shape
-        self.qimage = QImage(self._argb.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied)
-        self._renderRequired = False
-        self._unrenderable = False
-
-    def render(self):
-        image = self.image
-        if (image is None or image.dtype != np.uint8 or image.size == 0 or self.lut is not None
-                or self.levels is not None or image.ndim not in (2, 3)
-                or (image.ndim == 3 and image.shape[2] != 4)):
-            super().render()
-            return
-        self._make_qimage()
 
 
 def _pixel_view(view: pg.GraphicsView) -> None:
@@ -294,7 +227,7 @@ class StageStrip(pg.GraphicsLayoutWidget):
         but an image whose size changes on every stroke (the ink box while it grows) costs a new
         view range and geometry each time, and this one never does."""
         self._values[index] = values
-        gray = _gray8(values * dim if dim != 1.0 else values)
+        gray = gray8(values * dim if dim != 1.0 else values)
         if fit is not None:
             gray = _fit_square(gray, fit)
             values = gray                     # (only its shape is used below)
@@ -401,7 +334,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
             self._tiles[k] = tiles
             peak = float(tiles.max()) if tiles.size else 0.0
             gray = np.empty(c * h * w + 1, np.uint8)
-            gray[:-1] = _gray8(tiles.reshape(-1), 0.0, peak if peak > 0 else 1.0)
+            gray[:-1] = gray8(tiles.reshape(-1), 0.0, peak if peak > 0 else 1.0)
             gray[-1] = self.GAP_VALUE
             img.set_pixels(gray[self._index[k]])
 

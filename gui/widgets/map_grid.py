@@ -1,6 +1,9 @@
 """`MapGrid`: many small 2-D maps (filters, feature maps) in one GraphicsLayoutWidget.
 
-One view box and image per map, made once for a given count; updates only call `setImage`.
+One view box and image per map, made once for a given count. An update colours each map in numpy
+(its levels, then the colour map as a table of ARGB32 colours) and hands the pixels to a
+`PixelImage`: no lookup-table render by pyqtgraph on the next paint (the Train page redraws
+these grids every second while a model trains, taking the GUI thread's time from torch).
 """
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from gui.widgets.matrix_view import COLORMAPS
+from gui.widgets.pixel_image import PixelImage, argb_lut, gray8
 
 
 class MapGrid(pg.GraphicsLayoutWidget):
@@ -15,7 +19,8 @@ class MapGrid(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.columns = columns
         self._cmap = COLORMAPS[colormap]()
-        self._images: list[pg.ImageItem] = []
+        self._lut = argb_lut(self._cmap)            # (256,) ARGB32 colours of the colour map
+        self._images: list[PixelImage] = []
         self._labels: list[pg.LabelItem] = []
         self._count = -1
         self.setMinimumHeight(80)
@@ -30,8 +35,7 @@ class MapGrid(pg.GraphicsLayoutWidget):
             label = cell.addLabel(titles[k] if titles else "", size="8pt")
             cell.nextRow()
             box = cell.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
-            img = pg.ImageItem(axisOrder="row-major")
-            img.setColorMap(self._cmap)
+            img = PixelImage(axisOrder="row-major")
             box.addItem(img)
             self._images.append(img)
             self._labels.append(label)
@@ -39,7 +43,8 @@ class MapGrid(pg.GraphicsLayoutWidget):
 
     def set_maps(self, maps: np.ndarray, levels: tuple[float, float] | str = "each",
                  titles: list[str] | None = None) -> None:
-        """maps: (N, H, W). levels: a fixed (lo, hi), "each" (per map min/max) or "shared"."""
+        """maps: (N, H, W), or (N, H, W, 3) RGB. levels: a fixed (lo, hi), "each" (per map
+        min/max) or "shared"."""
         maps = np.ascontiguousarray(maps, dtype=np.float32)
         maps = np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0)
         if maps.shape[0] != self._count:
@@ -58,7 +63,16 @@ class MapGrid(pg.GraphicsLayoutWidget):
             else:
                 lo, hi = float(m.min()), float(m.max())
                 lv = (lo, hi if hi > lo else lo + 1.0)
-            img.setImage(m, levels=lv, autoLevels=False)
+            if m.ndim == 3:        # (H, W, 3) RGB: shown as its own colours, opaque
+                rgba = np.full(m.shape[:2] + (4,), 255, np.uint8)
+                rgba[..., :3] = gray8(m, *lv)
+                img.set_pixels(rgba)
+            else:
+                img.set_pixels(self._lut[gray8(m, *lv)])
+
+    def pixels(self, k: int) -> np.ndarray:
+        """The pixels map `k` is shown with: (H, W) ARGB32, or (H, W, 4) RGBA for RGB maps."""
+        return self._images[k].image
 
     @property
     def count(self) -> int:

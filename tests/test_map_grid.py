@@ -1,0 +1,48 @@
+"""MapGrid colours each map itself (levels, then the colour map) and shows the pixels as is."""
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+from gui.widgets.map_grid import MapGrid
+
+
+def _argb(color) -> int:
+    r, g, b = (int(c) for c in color[:3])
+    return 0xFF000000 | r << 16 | g << 8 | b
+
+
+def test_each_map_on_its_own_scale_in_the_colour_map(qtbot):
+    grid = MapGrid(columns=2, colormap="magma")
+    qtbot.addWidget(grid)
+    maps = np.array([[[0.0, 1.0], [0.5, 0.25]], [[-3.0, -3.0], [9.0, 1.0]]], np.float32)
+    grid.set_maps(maps, levels="each")
+    assert grid.count == 2
+    magma = pg.colormap.get("magma")
+    lowest, highest = (_argb(magma.map(v, mode="byte")) for v in (0.0, 1.0))
+    first, second = grid.pixels(0), grid.pixels(1)
+    assert first.shape == (2, 2) and first.dtype == np.uint32
+    # each map's minimum gets the colour map's first colour and its maximum the last
+    assert first[0, 0] == lowest and first[0, 1] == highest
+    assert second[0, 0] == second[0, 1] == lowest and second[1, 0] == highest
+    # in between: the colour at that fraction of the map's own range
+    assert first[1, 0] == _argb(magma.getLookupTable(nPts=256, alpha=False)[127])
+
+
+def test_shared_and_fixed_levels_and_rgb_maps(qtbot, shown):
+    grid = shown(MapGrid(columns=2, colormap="gray"), 200, 100)
+    maps = np.array([[[0.0, 2.0]], [[4.0, 4.0]]], np.float32)
+    grid.set_maps(maps, levels="shared")                        # one scale 0..4 for both
+    white = 0xFFFFFFFF
+    assert grid.pixels(1)[0, 0] == white and grid.pixels(0)[0, 0] == 0xFF000000
+    assert grid.pixels(0)[0, 1] not in (white, 0xFF000000)
+    rgb = np.zeros((2, 3, 3, 3), np.float32)
+    rgb[0, 1, 1] = (1.0, 0.0, 0.0)                               # a red centre pixel
+    grid.set_maps(rgb, levels=(0.0, 1.0))
+    shown_rgba = grid.pixels(0)
+    assert shown_rgba.shape == (3, 3, 4)
+    assert tuple(shown_rgba[1, 1]) == (255, 0, 0, 255) and tuple(shown_rgba[0, 0]) == (0, 0, 0, 255)
+    # and the window shows it: the middle of the first map is red
+    image = grid.grab().toImage()
+    item = grid._images[0]
+    centre = grid.mapFromScene(item.mapToScene(1.5, 1.5))
+    assert image.pixelColor(centre) == QColor(255, 0, 0)
