@@ -55,6 +55,12 @@ class CurvePanel(pg.GraphicsLayoutWidget):
         self.test_acc = self.acc_plot.plot([], [], pen=pg.mkPen(TEST_COLOR, width=2), symbol="o",
                                            symbolSize=7, symbolBrush=TEST_COLOR,
                                            name="test (epoch end)")
+        # the legends' samples and labels are items of their own (a cache on the legend does
+        # not cover them): each would be redrawn, line and symbol, on every update of the curves
+        for plot in (self.loss_plot, self.acc_plot):
+            for sample, label in plot.legend.items:
+                sample.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.clear_curves()
 
     def clear_curves(self) -> None:
