@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QStaticText
 from PySide6.QtWidgets import QToolTip, QWidget
 
 RIGHT_COLOR = "#1a9850"
@@ -56,6 +56,9 @@ class PredictionGrid(QWidget):
         self._bold.setBold(True)
         self._metrics = QFontMetricsF(self._font)
         self._bold_metrics = QFontMetricsF(self._bold)
+        # captions laid out once, by (text, bold, tile width): they recur from snapshot to
+        # snapshot ("✓ 7", "98%"), and laying out 32 texts took most of a repaint
+        self._static: dict[tuple[str, bool, int], tuple[QStaticText, float]] = {}
 
     # -- data -------------------------------------------------------------------------------
     def set_samples(self, images: np.ndarray, truth: np.ndarray, classes: list[str]) -> None:
@@ -162,14 +165,13 @@ class PredictionGrid(QWidget):
             target = self.image_rect(k)
             painter.drawImage(target, qimage)
             painter.setPen(QColor(color))
-            for row, (text, font, metrics) in enumerate(((first, self._bold, self._bold_metrics),
-                                                         (second, self._font, self._metrics))):
+            for row, (text, bold) in enumerate(((first, True), (second, False))):
                 if not text:
                     continue
-                shown = metrics.elidedText(text, Qt.ElideRight, cell.width())
-                painter.setFont(font)
-                painter.drawText(QPointF(cell.x() + (cell.width() - metrics.horizontalAdvance(shown)) / 2,
-                                         cell.y() + row * line + metrics.ascent()), shown)
+                static, width = self._laid_out(text, bold, int(cell.width()))
+                painter.setFont(self._bold if bold else self._font)
+                painter.drawStaticText(QPointF(cell.x() + (cell.width() - width) / 2,
+                                               cell.y() + row * line), static)
             if framed:
                 frame = QPen(QColor(color), FRAME)
                 frame.setJoinStyle(Qt.MiterJoin)
@@ -178,6 +180,21 @@ class PredictionGrid(QWidget):
                 half = FRAME / 2
                 painter.drawRect(target.adjusted(-half, -half, half, half))
         painter.end()
+
+    def _laid_out(self, text: str, bold: bool, width: int) -> tuple[QStaticText, float]:
+        """`text` elided to `width` pixels and laid out in its font, with its width."""
+        key = (text, bold, width)
+        found = self._static.get(key)
+        if found is None:
+            if len(self._static) > 2000:
+                self._static.clear()
+            font, metrics = (self._bold, self._bold_metrics) if bold else (self._font, self._metrics)
+            shown = metrics.elidedText(text, Qt.ElideRight, width)
+            static = QStaticText(shown)
+            static.setTextFormat(Qt.PlainText)
+            static.prepare(font=font)
+            found = self._static[key] = (static, metrics.horizontalAdvance(shown))
+        return found
 
     def event(self, event) -> bool:
         if event.type() == QEvent.ToolTip:
