@@ -10,7 +10,7 @@ from engine.data.synth_digits import make_synth_digits
 from engine.digits import preprocess
 from engine.inspect import analyse
 from engine.models import CifarNet, LeNet5, save_checkpoint
-from gui.pages.draw_digit import CROP_SIDE, DrawDigitPage, _fit_square
+from gui.pages.draw_digit import CROP_SIDE, HEAT_ALPHA, DrawDigitPage, _fit_square
 from gui.widgets.digit_canvas import BUFFER, DigitCanvas
 from gui.widgets.prob_bars import BAR, TOP, ProbabilityBars
 
@@ -58,7 +58,13 @@ def test_feature_maps_and_heat_follow_the_drawing(page):
     assert np.isnan(conv1[28:30]).all()
     assert page.stages_view.captions[3].text == "4 · Grad-CAM"
     overlay = page.stages_view.overlay.image
-    assert overlay.shape == (28, 28, 4) and overlay[..., 3].max() > 0
+    # premultiplied ARGB32: the opacity grows with the heat, up to the peak's
+    alpha = overlay >> 24
+    assert overlay.shape == (28, 28) and overlay.dtype == np.uint32
+    assert alpha.max() == HEAT_ALPHA and alpha.min() < HEAT_ALPHA
+    heat = result.heat
+    hottest = np.unravel_index(np.argmax(heat), heat.shape)
+    assert alpha[hottest] == HEAT_ALPHA
     page.heat_combo.setCurrentText("Saliency")
     assert page.stages_view.captions[3].text == "4 · saliency"
     page.heat_combo.setCurrentText("Off")

@@ -31,7 +31,7 @@ from engine.models import ARCHITECTURE_LABELS, CheckpointError, load_checkpoint,
 from gui.app import app_settings
 from gui.pages.base import Page
 from gui.widgets.digit_canvas import DigitCanvas
-from gui.widgets.pixel_image import PixelImage, gray8
+from gui.widgets.pixel_image import PixelImage, gray8, to_argb32
 from gui.widgets.prob_bars import ProbabilityBars
 
 HEAT_METHODS = {"Grad-CAM": "gradcam", "Saliency": "saliency", "Off": None}
@@ -48,8 +48,13 @@ class DrawState:
 
 
 def _heat_lut() -> np.ndarray:
-    """(256, 3) uint8 colours for the heat overlay (dark red -> yellow)."""
-    return pg.colormap.get("CET-L3").getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint8)
+    """(256,) uint32 premultiplied ARGB32 for heat levels 0..255: the colour (dark red ->
+    yellow) and an opacity growing to HEAT_ALPHA, so an overlay is one gather per stroke."""
+    rgb = pg.colormap.get("CET-L3").getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint8)
+    rgba = np.empty((256, 4), np.uint8)
+    rgba[:, :3] = rgb
+    rgba[:, 3] = (np.arange(256) / 255 * HEAT_ALPHA).astype(np.uint8)
+    return to_argb32(rgba[None])[0]          # (as a 1 x 256 RGBA image)
 
 
 def _fit_square(gray: np.ndarray, side: int, pad: int = 255) -> np.ndarray:
@@ -351,9 +356,11 @@ def _analyse_one(model: torch.nn.Module, x: torch.Tensor, method: str | None):
     """`analyse` for the one 28x28 drawing, set up for a tiny input (measured with
     benchmarks/draw_latency.py): on one thread (handing work to a second costs more than it
     saves) and without oneDNN (its convolution set-up costs more than LeNet's convolutions:
-    ~0.5 ms a stroke; the results agree to 1e-6). Both are process-wide torch settings and are
-    given back right after, so a model training in another thread meanwhile is only slowed for
-    those few milliseconds."""
+    ~0.5 ms a stroke; the results agree to 1e-6). Both are given back right after. With torch's
+    OpenMP build the thread count belongs to the calling thread, so a model training in a
+    worker thread meanwhile keeps its threads (checked: a worker's `get_num_threads()` stays
+    at 2); the oneDNN switch is process-wide, so such a model runs its convolutions without
+    oneDNN for those few milliseconds."""
     threads = torch.get_num_threads()
     onednn = torch.backends.mkldnn.enabled
     torch.set_num_threads(1)
@@ -698,10 +705,7 @@ class DrawDigitPage(Page):
         view.set_stage(3, centred, dim=0.55)     # dimmed under the overlay
         peak = float(heat.max())
         level = heat / peak if peak > 0 else heat
-        rgba = np.empty(heat.shape + (4,), np.uint8)
-        rgba[..., :3] = self._lut[(level * 255).astype(np.uint8)]
-        rgba[..., 3] = (level * HEAT_ALPHA).astype(np.uint8)
-        view.overlay.set_pixels(rgba)
+        view.overlay.set_pixels(self._lut[(level * 255).astype(np.uint8)])
         view.set_caption(3, "4 · Grad-CAM" if self.state.heat == "Grad-CAM" else "4 · saliency")
         tip = f"Which pixels mattered for “{name}”"
         if view.boxes[3].toolTip() != tip:      # a new tooltip is an event to the item
