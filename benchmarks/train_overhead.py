@@ -12,9 +12,12 @@ collected from the event loop, the startup objects frozen once the page is built
 (gui/gc_guard.py); `--auto-gc` leaves Python's own collector on.
 
 Single rounds on these shared 2-core machines swing from 0.82 to 1.18 whichever side runs
-first, so the default is 12 rounds and the report gives the quartiles with the median.
+first, so the default is 12 rounds and the report gives the quartiles with the median. A round
+is one epoch of 24,000 images (about 3.5 s a side): with 12,000 (under 2 s a side, the default
+until 2026-11-30) the machine's swings and a run's fixed start (the first snapshot, the sample
+images shown) weigh twice as much; a real epoch (60,000 images) weighs them less still.
 
-    .venv/bin/python benchmarks/train_overhead.py [--rounds 12] [--images 12000] [--auto-gc]
+    .venv/bin/python benchmarks/train_overhead.py [--rounds 12] [--images 24000] [--auto-gc]
 
 Last line: the ratio (GUI samples/s / bare samples/s), median over rounds.
 """
@@ -125,7 +128,7 @@ def gui_run(page, meter: StallMeter | None) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=12)
-    parser.add_argument("--images", type=int, default=12000)
+    parser.add_argument("--images", type=int, default=24000)
     parser.add_argument("--auto-gc", action="store_true",
                         help="leave Python's collector automatic (unlike the app)")
     args = parser.parse_args()
