@@ -46,17 +46,17 @@ class BarChart(pg.GraphicsObject):
         # laid-out texts and their half widths, by text ("12.5%", ...)
         self._static: dict[str, tuple[QStaticText, float]] = {}
         self._label_half_px = QFontMetricsF(font).horizontalAdvance("100.0%") / 2 + 2
+        self._device: tuple[float, float, float] | None = None   # (sx, sy, dy) at the last paint
 
     def set_bars(self, heights: list[float], texts: list[str], highlight: int) -> None:
         """New bars; only the columns that look different are repainted: a new label or colour,
         or a bar whose top moved by a pixel (while a digit is drawn, that is usually one or two
         of the ten: the rest stay at "0%" with heights far below a pixel)."""
-        t = self.deviceTransform_()
-        if t is None or len(heights) != len(self.heights):        # not in a view yet: all
+        if self._device is None or len(heights) != len(self.heights):   # never painted: all
             self.heights, self.texts, self.highlight = list(heights), list(texts), highlight
             self.update()
             return
-        sy, dy = t.m22(), t.dy()
+        sx, sy, dy = self._device          # as the last paint mapped data to pixels
         label_off = dy + sy * LABEL_GAP - TEXT_MARGIN_PX - self._line
 
         def pixels(h: float) -> tuple[int, int]:
@@ -72,7 +72,7 @@ class BarChart(pg.GraphicsObject):
             return
         # a column in data units, widened by the half width of its label's longest possible
         # text in pixels (a label may be wider than its bar in a narrow plot)
-        half = self._label_half_px * (self.pixelWidth() or 0.0)
+        half = self._label_half_px / sx if sx else 0.0
         pad = max(0.0, half - 0.5)
         lo, hi = changed[0], changed[-1]
         if len(changed) > 2 and hi - lo + 1 > len(changed) * 2:   # spread out: one rect each
@@ -100,13 +100,14 @@ class BarChart(pg.GraphicsObject):
         return found
 
     def paint(self, painter, *args) -> None:
+        t = painter.transform()          # data -> device: a scale and a shift (no rotation)
+        sx, sy, dx, dy = t.m11(), t.m22(), t.dx(), t.dy()
+        self._device = (sx, sy, dy)      # what is on screen, for set_bars to compare against
         for i, height in enumerate(self.heights):
             if height > 0:
                 painter.fillRect(self.bar_rect(i), self._brushes[i == self.highlight])
         if not any(self.texts):
             return
-        t = painter.transform()          # data -> device: a scale and a shift (no rotation)
-        sx, sy, dx, dy = t.m11(), t.m22(), t.dx(), t.dy()
         y_off = dy + sy * LABEL_GAP - TEXT_MARGIN_PX - self._line
         painter.save()
         painter.resetTransform()
