@@ -61,6 +61,8 @@ class BarChart(pg.GraphicsObject):
 
         def pixels(h: float) -> tuple[int, int]:
             # the bar's top edge (as an aliased fill rounds it) and its label's top, as painted
+            # (a NaN bar, from a broken model, is not painted: as if it were 0)
+            h = h if math.isfinite(h) else 0.0
             return math.floor(sy * h + dy + 0.5), round(sy * h + label_off)
 
         changed = [i for i, (h, text, old_h, old_text) in
