@@ -243,6 +243,11 @@ def test_probability_bars_partial_repaints_leave_the_screen_exact(shown, qtbot):
     assert asked == []
     bars.set_probabilities(np.array([0.8, 0.2] + [0.0] * 8, np.float32))   # two columns move
     assert len(asked) == 1 and asked[0][0].left() < 0 and 1 < asked[0][0].right() < 2.5
+    # a broken model's NaN or infinite outputs are shown as such, without an error
+    broken = np.array([np.nan, np.inf] + [0.0] * 8, np.float32)
+    bars.set_probabilities(broken)
+    bars.set_probabilities(broken)       # (NaN != NaN: compared by where it would be painted)
+    assert bars.label_texts()[0] == "nan%" and asked
 
 
 def test_corrupt_checkpoint_gives_message_and_keeps_model(page, qtbot, tmp_path):
@@ -264,6 +269,23 @@ def test_checkpoint_of_wrong_shape_is_refused(page, tmp_path):
     save_checkpoint(path, CifarNet(), {"arch": "cifarnet", "kwargs": {}})
     assert page.load_checkpoint_file(path) is False
     assert page.model is before and "1×28×28" in page.model_error.text()
+
+
+def test_checkpoint_with_broken_weights_is_refused(page, qtbot, tmp_path):
+    """A model whose weights hold a NaN (what a diverged run leaves) gives a message; the page
+    keeps its model and its prediction."""
+    page.canvas.set_image(_synth(3))
+    before, shown_probs = page.model, page.bars.probabilities()
+    model = LeNet5()
+    with torch.no_grad():
+        model.features[0].weight[0, 0, 0, 0] = float("nan")
+    path = tmp_path / "diverged.pt"
+    save_checkpoint(path, model, {"arch": "lenet5", "kwargs": {}})
+    with qtbot.waitSignal(page.message) as sig:
+        assert page.load_checkpoint_file(path) is False
+    assert sig.args[1] == "error" and "NaN" in sig.args[0] and "diverged.pt" in sig.args[0]
+    assert page.model is before and np.array_equal(page.bars.probabilities(), shown_probs)
+    assert page.model_combo.currentData() == "shipped"
 
 
 def test_valid_checkpoint_is_used(page, tmp_path):

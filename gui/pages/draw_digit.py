@@ -537,6 +537,11 @@ class DrawDigitPage(Page):
         except Exception as exc:  # a shape mismatch is the usual reason
             self._model_failed(f"{origin} does not take a 1×28×28 image: {str(exc).splitlines()[0]}")
             return False
+        if not bool(torch.isfinite(out).all()):
+            self._model_failed(f"{origin} gives NaN or infinite outputs: its weights are broken "
+                               "(a training run that diverged leaves such a model). Train it "
+                               "again with a lower learning rate.")
+            return False
         n = int(out.shape[-1])
         classes = [str(c) for c in meta.get("classes", [])] or [str(i) for i in range(n)]
         if n != len(self.bars.classes) or len(classes) != n:
