@@ -168,7 +168,9 @@ def test_per_token_targets_count_tokens():
             return self.lin(x).transpose(1, 2)          # (B, C, T)
 
     events = []
-    result = fit(TrainConfig(lr=0.05, batch_size=16, epochs=3, device="cpu"), Tagger(),
+    torch.manual_seed(0)   # the layer's start, whatever earlier tests drew (8 epochs: >= 0.98
+    #                        from any of 12 starts tried; 3 epochs gave 0.85-0.97)
+    result = fit(TrainConfig(lr=0.05, batch_size=16, epochs=8, device="cpu"), Tagger(),
                  TensorDataset(x, y), TensorDataset(x, y), events.append)
     epoch = [e for e in events if e.kind == "epoch"][-1]
     assert 0.9 < epoch.train_accuracy <= 1.0 and 0.9 < result.test_accuracy <= 1.0
