@@ -151,6 +151,13 @@ def test_corrupt_and_mismatched_checkpoints(tmp_path):
         load_checkpoint(wrong, expect_arch="lenet5")
     with pytest.raises(CheckpointError, match="No checkpoint"):
         load_checkpoint(tmp_path / "missing.pt")
+    diverged = build_model("lenet5")
+    with torch.no_grad():
+        diverged.classifier[-1].bias[3] = float("inf")
+    broken = tmp_path / "diverged.pt"
+    save_checkpoint(broken, diverged, {"arch": "lenet5", "kwargs": {}})
+    with pytest.raises(CheckpointError, match=r"NaN or infinite weights \(classifier\.7\.bias\)"):
+        load_checkpoint(broken)
 
 
 def test_per_token_targets_count_tokens():
