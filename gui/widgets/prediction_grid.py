@@ -25,7 +25,7 @@ PAD = 4          # pixels between tiles and around the grid
 FRAME = 3        # width of the coloured frame around a predicted image
 
 
-def to_argb32(images: np.ndarray) -> np.ndarray:
+def images_to_argb32(images: np.ndarray) -> np.ndarray:
     """(N, C, H, W) floats in [0, 1], C = 1 or 3 -> (N, H, W) uint32 opaque ARGB (what the
     raster painter draws without converting)."""
     bytes_ = np.round(np.clip(np.nan_to_num(images), 0.0, 1.0) * 255).astype(np.uint32)
@@ -64,7 +64,7 @@ class PredictionGrid(QWidget):
     def set_samples(self, images: np.ndarray, truth: np.ndarray, classes: list[str]) -> None:
         """images: (N, C, H, W) in [0, 1] with C = 1 or 3; truth: (N,) class indices."""
         images = np.asarray(images, dtype=np.float32)
-        self._pixels = to_argb32(images)
+        self._pixels = images_to_argb32(images)
         n, h, w = self._pixels.shape
         # QImage over the array's memory: the array lives as long as the grid shows it
         self._qimages = [QImage(self._pixels[k].data, w, h, 4 * w,
