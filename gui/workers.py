@@ -60,17 +60,23 @@ class TrainWorker(QObject):
 
 
 class TrainRunner(QObject):
-    """Owns one worker and its QThread at a time. Connect to its signals, not the worker's."""
+    """Owns one worker and its QThread at a time. Connect to its signals, not the worker's:
+    the keyword arguments connect the usual four at once."""
 
     progress = Signal(object)
     finished = Signal(object)
     failed = Signal(str)
     runningChanged = Signal(bool)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, *, on_progress=None, on_finished=None, on_failed=None,
+                 on_running=None):
         super().__init__(parent)
         self._thread: QThread | None = None
         self._worker: TrainWorker | None = None
+        for signal, slot in ((self.progress, on_progress), (self.finished, on_finished),
+                             (self.failed, on_failed), (self.runningChanged, on_running)):
+            if slot is not None:
+                signal.connect(slot)
 
     @property
     def running(self) -> bool:

@@ -13,13 +13,13 @@ def job(epochs=2, **kw):
 
 
 def test_worker_runs_to_the_end(qtbot):
-    runner = TrainRunner()
-    batches = []
-    runner.progress.connect(batches.append)
+    batches, running = [], []
+    runner = TrainRunner(on_progress=batches.append, on_running=running.append)
     with qtbot.waitSignal(runner.finished, timeout=30000) as blocker:
         runner.start(job())
     result = blocker.args[0]
     assert result.status == "finished" and not runner.running
+    assert running == [True, False]
     events = [e for b in batches for e in b]
     # every step arrives, in order, though batched into fewer signals
     assert [e.step for e in events if e.kind == "step"] == list(range(1, 65))

@@ -94,7 +94,9 @@ class EmbeddingsPage(Page):
         self.table: np.ndarray | None = None
         self.run: TwoDEmbeddingRun | None = None
         self.two_d_points: np.ndarray | None = None
-        self.runner = TrainRunner(self)
+        self.runner = TrainRunner(self, on_progress=self._on_progress,
+                                  on_finished=self._on_finished, on_failed=self._on_failed,
+                                  on_running=self._on_running)
 
         # -- model choice and the table --
         self.model_combo = QComboBox()
@@ -177,10 +179,6 @@ class EmbeddingsPage(Page):
         self.table_view.cellClicked.connect(self._on_table_clicked)
         self.train_button.clicked.connect(self.train_two_d)
         self.stop_button.clicked.connect(self.runner.stop)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._on_running)
         self._fill_model_combo()
         self._ensure_run()  # the untrained 2-D model: every word at its random starting point
 

@@ -245,11 +245,10 @@ class GatesPage(Page):
         clamp_layout.addWidget(self.clamp_label, 3, 0, 1, 2)
 
         # Retrain the current cell from scratch on freshly generated sentences (background thread).
-        self.runner = TrainRunner(self)
-        self.runner.progress.connect(self._on_train_progress)
-        self.runner.finished.connect(self._on_train_finished)
-        self.runner.failed.connect(self._on_train_failed)
-        self.runner.runningChanged.connect(self._on_train_running)
+        self.runner = TrainRunner(self, on_progress=self._on_train_progress,
+                                  on_finished=self._on_train_finished,
+                                  on_failed=self._on_train_failed,
+                                  on_running=self._on_train_running)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 20)
         self.epochs_spin.setValue(3)

@@ -184,10 +184,8 @@ class TrainCnnPage(Page):
         super().__init__(parent)
         self.settings = TrainCnnSettings()
         self.qsettings = app_settings()
-        self.runner = TrainRunner(self)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
+        self.runner = TrainRunner(self, on_progress=self._on_progress,
+                                  on_finished=self._on_finished, on_failed=self._on_failed)
         self._data_cache: dict = {}            # touched only by the worker thread while it runs
         self._model: torch.nn.Module | None = None   # the last trained or loaded model (CPU)
         self._meta: dict | None = None

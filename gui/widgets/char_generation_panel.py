@@ -32,7 +32,9 @@ class CharGenerationPanel(QWidget):
         self.model = None
         self.vocab = None
         self.meta: dict = {}
-        self.runner = TrainRunner(self)
+        self.runner = TrainRunner(self, on_progress=self._on_progress,
+                                  on_finished=self._on_finished, on_failed=self._on_failed,
+                                  on_running=self._on_running)
         self._training = None   # (model, vocab, file name) while a run is going
 
         self.prompt_edit = QLineEdit("The keeper ")
@@ -99,10 +101,6 @@ class CharGenerationPanel(QWidget):
         self.train_button.clicked.connect(self._choose_file)
         self.stop_button.clicked.connect(self.runner.stop)
         self.builtin_button.clicked.connect(self.load_shipped)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._on_running)
         self._on_temperature(self.temperature_slider.value())
         self.load_shipped()
 

@@ -41,7 +41,9 @@ class MemoryRacePanel(QWidget):
         self.page = page
         self.race: AddingRace | None = None
         self.scores: dict[str, list[tuple[int, float]]] = {}
-        self.runner = TrainRunner(self)
+        self.runner = TrainRunner(self, on_progress=self._on_progress,
+                                  on_finished=self._on_finished, on_failed=self._on_failed,
+                                  on_running=self._on_running)
 
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
@@ -107,10 +109,6 @@ class MemoryRacePanel(QWidget):
         self.train_button.clicked.connect(self.train)
         self.stop_button.clicked.connect(self.runner.stop)
         self.length_spin.valueChanged.connect(self._show_example)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._on_running)
         self._show_example()
 
     # -- the example ---------------------------------------------------------------------------

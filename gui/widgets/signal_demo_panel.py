@@ -31,7 +31,9 @@ class SignalDemoPanel(QWidget):
         self.page = page
         self.task = None
         self.last_snapshot: dict | None = None
-        self.runner = TrainRunner(self)
+        self.runner = TrainRunner(self, on_progress=self._on_progress,
+                                  on_finished=self._on_finished, on_failed=self._on_failed,
+                                  on_running=self._on_running)
 
         self.task_combo = QComboBox()
         for key in tasks:
@@ -89,10 +91,6 @@ class SignalDemoPanel(QWidget):
         self.task_combo.currentIndexChanged.connect(self._on_settings_changed)
         self.kind_combo.currentIndexChanged.connect(self._on_settings_changed)
         self.noise_spin.valueChanged.connect(self._on_settings_changed)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._on_running)
         self._on_settings_changed()
 
     def _make_task(self):
