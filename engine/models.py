@@ -224,8 +224,8 @@ def load_checkpoint(path: str | Path, expect_arch: str | None = None) -> tuple[n
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
         raise CheckpointError(f"{path.name} does not fit its model: {first}") from exc
-    broken = [k for k, v in state.items()
-              if isinstance(v, torch.Tensor) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    broken = [k for k, v in state.items() if isinstance(v, torch.Tensor)
+              and v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if broken:
         raise CheckpointError(f"{path.name} holds NaN or infinite weights ({', '.join(broken[:3])}"
                               f"{', …' if len(broken) > 3 else ''}): a training run that diverged "
