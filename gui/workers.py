@@ -2,8 +2,9 @@
 
 `TrainWorker` runs a job (a callable `job(on_step, control) -> TrainResult`, typically
 `functools.partial(engine.train.fit, config, model, train, test, snapshot_fn=...)`) in a
-QThread. It batches the engine's per-step events and emits them at most ~30 times a second, so
-the window never drowns in signals; epoch events, snapshots and the last step always go out.
+QThread. It batches the engine's per-step events and emits them at most every `emit_interval_s`
+(~30 times a second unless the page asks for fewer), so the window never drowns in signals;
+epoch events, snapshots and the last step always go out.
 `TrainRunner` owns the thread: start, pause, resume, and `stop_and_wait()` for closeEvent.
 """
 from __future__ import annotations
@@ -24,10 +25,12 @@ class TrainWorker(QObject):
     finished = Signal(object)   # TrainResult, whatever the outcome ("finished", "stopped", ...)
     failed = Signal(str)        # an unexpected error, as a message for the user
 
-    def __init__(self, job: Callable[..., TrainResult], control: TrainControl | None = None):
+    def __init__(self, job: Callable[..., TrainResult], control: TrainControl | None = None,
+                 emit_interval_s: float = EMIT_INTERVAL_S):
         super().__init__()
         self.job = job
         self.control = control or TrainControl()
+        self.emit_interval_s = emit_interval_s
         self._pending: list[TrainEvent] = []
         self._last_emit = 0.0
 
@@ -35,7 +38,7 @@ class TrainWorker(QObject):
         self._pending.append(event)
         now = time.perf_counter()
         if (event.kind != "step" or event.snapshot is not None or event.step == event.total_steps
-                or now - self._last_emit >= EMIT_INTERVAL_S):
+                or now - self._last_emit >= self.emit_interval_s):
             self._flush(now)
         return not self.control.stopped
 
@@ -61,7 +64,11 @@ class TrainWorker(QObject):
 
 class TrainRunner(QObject):
     """Owns one worker and its QThread at a time. Connect to its signals, not the worker's:
-    the keyword arguments connect the usual four at once."""
+    the keyword arguments connect the usual four at once.
+
+    `emit_interval_s`: the least time between two progress signals. Each one wakes the GUI
+    thread, which then takes the GIL from the training thread; a page that redraws only every
+    few hundred ms gains nothing from more frequent batches."""
 
     progress = Signal(object)
     finished = Signal(object)
@@ -69,8 +76,9 @@ class TrainRunner(QObject):
     runningChanged = Signal(bool)
 
     def __init__(self, parent=None, *, on_progress=None, on_finished=None, on_failed=None,
-                 on_running=None):
+                 on_running=None, emit_interval_s: float = EMIT_INTERVAL_S):
         super().__init__(parent)
+        self.emit_interval_s = emit_interval_s
         self._thread: QThread | None = None
         self._worker: TrainWorker | None = None
         for signal, slot in ((self.progress, on_progress), (self.finished, on_finished),
@@ -90,7 +98,7 @@ class TrainRunner(QObject):
         if self.running:
             raise RuntimeError("a training run is already in progress")
         thread = QThread()
-        worker = TrainWorker(job)
+        worker = TrainWorker(job, emit_interval_s=self.emit_interval_s)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progress.connect(self.progress)

@@ -88,3 +88,25 @@ def test_unchanged_predictions_ask_for_no_repaint(grid, qtbot):
     assert painted == []
     grid.set_predictions(np.array([0, 1, 2, 0]), np.array([0.9, 0.9, 0.9, 0.9]))
     qtbot.waitUntil(lambda: len(painted) > 0)
+
+
+def test_only_changed_tiles_are_repainted_and_the_screen_stays_exact(grid, qtbot):
+    """A snapshot that changes one caption repaints that tile alone; after a run of such
+    snapshots what the window shows (its backing store) equals a full repaint."""
+    grid.set_samples(gray_samples(), np.array([0, 1, 2, 3]), CLASSES)
+    grid.set_predictions(np.array([0, 1, 2, 3]), np.array([0.9, 0.9, 0.9, 0.9]))
+    qtbot.wait(20)
+    regions = []
+    original = grid.paintEvent
+    grid.paintEvent = lambda ev: (regions.append(ev.rect()), original(ev))
+    grid.set_predictions(np.array([0, 1, 3, 3]), np.array([0.9, 0.9, 0.6, 0.9]))  # tile 2 wrong
+    qtbot.waitUntil(lambda: len(regions) > 0)
+    assert all(grid.tile_rect(2).toAlignedRect().contains(r) for r in regions)
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        grid.set_predictions(rng.integers(0, 4, 4), rng.uniform(0.3, 1.0, 4))
+        qtbot.wait(1)
+    qtbot.wait(20)
+    fresh = grid.grab().toImage()
+    shown_now = grid.screen().grabWindow(grid.winId()).toImage()
+    assert shown_now.convertToFormat(fresh.format()) == fresh

@@ -43,3 +43,20 @@ def test_job_exception_becomes_failed_signal(qtbot):
         runner.start(broken)
     assert "boom" in blocker.args[0]
     qtbot.waitUntil(lambda: not runner.running, timeout=5000)
+
+
+def test_emit_interval_batches_steps(qtbot):
+    """A slower emit interval sends fewer, larger batches, and still every step in order."""
+    counts = {}
+    for interval in (0.0, 10.0):
+        batches = []
+        runner = TrainRunner(on_progress=batches.append, emit_interval_s=interval)
+        with qtbot.waitSignal(runner.finished, timeout=30000):
+            runner.start(job(epochs=1))
+        steps = [e.step for b in batches for e in b if e.kind == "step"]
+        assert steps == list(range(1, 33))
+        counts[interval] = len(batches)
+    # interval 0: one signal per step plus the epoch's; 10 s: the first step (nothing sent
+    # yet), the last step and the epoch event, each a signal of its own
+    assert counts[0.0] == 33
+    assert counts[10.0] == 3

@@ -184,8 +184,11 @@ class TrainCnnPage(Page):
         super().__init__(parent)
         self.settings = TrainCnnSettings()
         self.qsettings = app_settings()
+        # progress in batches of a fifth of a second: the views redraw at most every
+        # RENDER_INTERVAL_MS, and each batch costs the training thread the GIL once
         self.runner = TrainRunner(self, on_progress=self._on_progress,
-                                  on_finished=self._on_finished, on_failed=self._on_failed)
+                                  on_finished=self._on_finished, on_failed=self._on_failed,
+                                  emit_interval_s=RENDER_INTERVAL_MS / 2000)
         self._data_cache: dict = {}            # touched only by the worker thread while it runs
         self._model: torch.nn.Module | None = None   # the last trained or loaded model (CPU)
         self._meta: dict | None = None

@@ -2,7 +2,8 @@
 
 A tick or cross goes with the colour so it reads without colour vision too; a wrong guess also
 names the true class. Images are set once per run (`set_samples`); each snapshot only changes
-the captions and frame colours (`set_predictions`).
+the captions and frame colours (`set_predictions`), and only the tiles whose caption changed
+are repainted.
 
 One widget paints every tile with QPainter. It used to be a pyqtgraph layout of 16 view boxes
 and 16 labels: each snapshot's new label texts re-laid the grid out, and its two repaints took
@@ -91,9 +92,14 @@ class PredictionGrid(QWidget):
             texts.append(f"{mark} {self._name(p)} {percent}")
             tips.append(f"true class: {truth}; predicted {self._name(p)} with probability "
                         f"{percent}")
-        if captions != self._captions:
-            self._captions = captions
+        changed = [k for k, caption in enumerate(captions)
+                   if k >= len(self._captions) or caption != self._captions[k]]
+        if len(captions) != len(self._captions):
             self.update()
+        else:  # only the tiles whose caption or colour changed (a trained model's few)
+            for k in changed:
+                self.update(self.tile_rect(k).toAlignedRect())
+        self._captions = captions
         self._texts, self._tips = texts, tips
 
     def _name(self, k) -> str:
@@ -156,9 +162,10 @@ class PredictionGrid(QWidget):
         painter.setRenderHint(QPainter.SmoothPixmapTransform, False)   # crisp pixels
         painter.setRenderHint(QPainter.TextAntialiasing, True)
         line = self._metrics.lineSpacing()
+        region = event.region()     # the changed tiles (their bounding rect may cover them all)
         for k, qimage in enumerate(self._qimages):
             cell = self.tile_rect(k)
-            if not cell.intersects(QRectF(event.rect())):
+            if not region.intersects(cell.toAlignedRect()):
                 continue
             color, first, second, framed = (self._captions[k] if k < len(self._captions)
                                             else (WAITING_COLOR, "", "", False))
