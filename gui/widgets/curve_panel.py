@@ -65,6 +65,7 @@ class CurvePanel(pg.GraphicsLayoutWidget):
 
     def clear_curves(self) -> None:
         self._loss_top = 0.0
+        self._loss_max, self._loss_min = -math.inf, math.inf
         self.loss_plot.setYRange(0, 1, padding=0.02)
         self._x, self._loss, self._acc = [], [], []
         self._ex, self._test_loss, self._train_acc, self._test_acc = [], [], [], []
@@ -84,18 +85,21 @@ class CurvePanel(pg.GraphicsLayoutWidget):
         """Append TrainEvents ("step" and "epoch"); x = step / steps_per_epoch."""
         per_epoch = max(steps_per_epoch, 1)
         new_epoch = False
+        new_losses = []
         for e in events:
             if e.kind == "step":
                 self._x.append(e.step / per_epoch)
                 self._loss.append(e.loss if math.isfinite(e.loss) else np.nan)
+                new_losses.append(e.loss)
                 self._acc.append(100 * e.accuracy)
             elif e.kind == "epoch":
                 new_epoch = True
                 self._ex.append(e.step / per_epoch)
                 self._test_loss.append(e.test_loss)
+                new_losses.append(e.test_loss)
                 self._train_acc.append(100 * e.train_accuracy)
                 self._test_acc.append(100 * e.test_accuracy)
-        self._grow_loss_range()
+        self._grow_loss_range(new_losses)
         if self._x:
             x = np.asarray(self._x, dtype=np.float64)
             self.step_loss.setData(x, np.asarray(self._loss), connect="finite")
@@ -108,15 +112,18 @@ class CurvePanel(pg.GraphicsLayoutWidget):
             finite = np.isfinite(self._test_acc)
             self.test_acc.setData(ex[finite], np.asarray(self._test_acc)[finite])
 
-    def _grow_loss_range(self) -> None:
-        """Loss axis from 0 to 5 % above the largest finite loss so far, in steps of a tenth."""
-        finite = [v for v in (*self._loss, *self._test_loss) if math.isfinite(v)]
+    def _grow_loss_range(self, new_losses) -> None:
+        """Loss axis from 0 to 5 % above the largest finite loss so far, in steps of a tenth.
+        Only the new losses are looked at: a long run has tens of thousands of steps."""
+        finite = [v for v in new_losses if math.isfinite(v)]
         if not finite:
             return
-        top = math.ceil(max(finite) * 1.05 * 10) / 10
+        self._loss_max = max(self._loss_max, max(finite))
+        self._loss_min = min(self._loss_min, min(finite))
+        top = math.ceil(self._loss_max * 1.05 * 10) / 10
         if top > self._loss_top:
             self._loss_top = top
-            self.loss_plot.setYRange(min(0.0, min(finite)), top, padding=0.02)
+            self.loss_plot.setYRange(min(0.0, self._loss_min), top, padding=0.02)
 
     def point_counts(self) -> dict[str, int]:
         """How many points each curve shows (for tests)."""
