@@ -95,6 +95,17 @@ class TrainControl:
             pass
 
 
+def preload() -> None:
+    """Import now what the first optimizer would import mid-run.
+
+    Constructing any torch.optim optimizer imports torch._dynamo (about 900 modules: sympy,
+    mpmath, ...), 1.2-1.5 s on these CPUs and some 130,000 new Python objects. In a first
+    training run that happened in the worker thread, after its Start click, and the objects
+    made the app's next collections walk them (60-90 ms stalls of the window). A page that
+    trains calls this while it is built, before the window freezes its objects."""
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
 def pick_device(preference: str = "auto") -> torch.device:
     """CUDA, then Apple MPS, then CPU for "auto"; a named device falls back to CPU if absent."""
     if preference in ("auto", "cuda") and torch.cuda.is_available():

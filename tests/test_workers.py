@@ -1,5 +1,6 @@
 """The Qt worker around the trainer: batched progress, clean finish, stop mid-run, failures."""
 import functools
+import sys
 
 from test_train import blobs, small_net
 
@@ -60,3 +61,20 @@ def test_emit_interval_batches_steps(qtbot):
     # yet), the last step and the epoch event, each a signal of its own
     assert counts[0.0] == 33
     assert counts[10.0] == 3
+
+
+def test_first_runner_preloads_torch_optim_and_then_settles(qtbot, monkeypatch):
+    """The first TrainRunner starts torch.optim's imports in the background (they used to
+    happen in the first run's worker) and, when they are done, has the window's objects frozen."""
+    from gui import gc_guard
+    from gui.workers import TrainingPreloader
+    settled = []
+    monkeypatch.setattr(TrainingPreloader, "_instance", None)
+    monkeypatch.setattr(gc_guard, "settle", lambda: settled.append(True))
+    TrainRunner()
+    preloader = TrainingPreloader._instance
+    assert preloader is not None
+    qtbot.waitUntil(lambda: settled == [True], timeout=30000)
+    assert "torch._dynamo" in sys.modules
+    TrainRunner()                                   # once per process
+    assert TrainingPreloader._instance is preloader
