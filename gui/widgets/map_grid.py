@@ -34,7 +34,9 @@ class MapGrid(pg.GraphicsLayoutWidget):
             cell = self.addLayout()
             label = cell.addLabel(titles[k] if titles else "", size="8pt")
             cell.nextRow()
-            box = cell.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+            # no context menu: a map is not for panning, and each menu costs ~5 ms of widgets
+            box = cell.addViewBox(lockAspect=True, invertY=True, enableMouse=False,
+                                  enableMenu=False)
             img = PixelImage(axisOrder="row-major")
             box.addItem(img)
             self._images.append(img)
