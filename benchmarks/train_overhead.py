@@ -1,25 +1,45 @@
 """Training overhead of the GUI: the Train-a-CNN page's samples/s over a bare PyTorch loop's.
 
 Same model (LeNet-5), batch (64), data (Fashion-MNIST images; generated digits if absent),
-device (CPU), measured side by side in one run, alternating bare / GUI rounds so that load from
-other processes hits both alike. The GUI side is the real page (offscreen Qt): the worker thread
-running engine.train.fit with live snapshots, and the window's slots drawing curves, filters,
-feature maps and predictions. In two further GUI rounds a QTimer firing every 5 ms in the GUI
-thread records the longest gap between its ticks while training: the longest stall of the event
-loop; the gaps in a run's first 200 ms (the Start click's own work and the repaint of the page
-it clears) are reported apart from those while training. Garbage collection is the app's:
-collected from the event loop, the startup objects frozen once the page is built
-(gui/gc_guard.py); `--auto-gc` leaves Python's own collector on.
+device (CPU), measured side by side in one run. The GUI side is the real page (offscreen Qt):
+the worker thread running engine.train.fit with live snapshots, and the window's slots drawing
+curves, filters, feature maps and predictions. Garbage collection is the app's: collected from
+the event loop, the startup objects frozen once the page is built (gui/gc_guard.py);
+`--auto-gc` leaves Python's own collector on.
 
-Single rounds on these shared 2-core machines swing from 0.82 to 1.18 whichever side runs
-first, so the default is 12 rounds and the report gives the quartiles with the median. A round
-is one epoch of 24,000 images (about 3.5 s a side): with 12,000 (under 2 s a side, the default
-until 2026-11-30) the machine's swings and a run's fixed start (the first snapshot, the sample
-images shown) weigh twice as much; a real epoch (60,000 images) weighs them less still.
+These shared 2-core machines change speed by ±20 % in phases of 2-5 s (a bare loop's samples/s
+over 0.25-s windows: autocorrelation 0.88 at 0.25 s, 0.57 at 1 s, 0.1 at 2 s). Two sides run
+one after the other for seconds each therefore land in different phases, and a single ratio
+swings from 0.8 to 1.3. So the default measurement (`--mode slices`) alternates the two sides
+in short slices of one long run each, both paused between slices with the trainer's own
+TrainControl (checked every step, as in engine.train.fit):
+- a GUI slice lasts at least `--slice` seconds and ends only when the page has drawn every event
+  it received (nothing pending, nothing staged): its drawing is counted in its own slice, and
+  the bare slice after it runs beside an idle window. (Events the worker still holds at the
+  pause are drawn at the start of the next GUI slice, as they would be a moment later.)
+- the bare slice after it runs equally long;
+- each slice's samples/s comes from its own steps' time stamps (steps that straddle an epoch's
+  end, where the trainer evaluates the test set, are left out on both sides);
+- each GUI slice is compared with the mean of the bare slices before and after it, which
+  cancels a steady drift. The report gives the median ratio and quartiles over all slices, and
+  the ratio of the pooled rates.
+Pausing makes the page draw a little more than it would while training without pause (a
+snapshot after each resume, and a GUI slice cut only after a redraw), so the figure, if
+anything, understates the GUI side.
 
-    .venv/bin/python benchmarks/train_overhead.py [--rounds 12] [--images 24000] [--auto-gc]
+`--mode runs` is the older measurement: whole one-epoch runs of `--images` images started from
+the Start button, alternating bare / GUI rounds, each side's samples/s as measured at its last
+step; its rounds swing by ±10-15 %, so it needs many rounds.
 
-Last line: the ratio (GUI samples/s / bare samples/s), median over rounds.
+Either way two further GUI runs measure the longest stall of the event loop: a QTimer firing
+every 5 ms in the GUI thread records the longest gap between its ticks while training (the
+gaps in a run's first 200 ms, the Start click's own work and the repaint of the page it clears,
+are reported apart).
+
+    .venv/bin/python benchmarks/train_overhead.py [--mode slices|runs] [--slices 80]
+        [--slice 0.6] [--rounds 12] [--images 24000] [--auto-gc]
+
+Last line: the ratio (GUI samples/s / bare samples/s), median over slices (or rounds).
 """
 from __future__ import annotations
 
@@ -41,6 +61,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.data import DATASETS, available, load_dataset  # noqa: E402
 from engine.models import build_model  # noqa: E402
+from engine.train import TrainControl, preload  # noqa: E402
 
 BATCH = 64
 
@@ -125,9 +146,173 @@ def gui_run(page, meter: StallMeter | None) -> float:
     return last["sps"]
 
 
+class BareSlices(threading.Thread):
+    """The bare loop, run in slices: paused and resumed with a TrainControl checked every step,
+    as engine.train.fit checks it. `stamps`: (time, epoch) after each step."""
+
+    def __init__(self, train, seed: int = 0):
+        super().__init__(daemon=True)
+        self.train, self.seed = train, seed
+        self.control = TrainControl()
+        self.control.pause()
+        self.stamps: list[tuple[float, int]] = []
+
+    def run(self) -> None:
+        torch.manual_seed(self.seed)
+        model = build_model("lenet5")
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        x_all, y_all = self.train.tensors
+        generator = torch.Generator().manual_seed(self.seed)
+        model.train()
+        epoch = 0
+        while True:
+            order = torch.randperm(len(x_all), generator=generator)
+            for i in range(0, len(order), BATCH):
+                if self.control.paused:
+                    self.control.wait_while_paused()
+                if self.control.stopped:
+                    return
+                idx = order[i:i + BATCH]
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(x_all[idx]), y_all[idx])
+                loss.backward()
+                opt.step()
+                self.stamps.append((time.perf_counter(), epoch))
+            epoch += 1
+
+
+def slice_rate(stamps: list[tuple[float, int]], start: float, end: float) -> float | None:
+    """Samples/s over the steps stamped in [start, end]: consecutive steps of one epoch only."""
+    inside = [(t, e) for t, e in stamps if start <= t <= end]
+    gaps = [t1 - t0 for (t0, e0), (t1, e1) in zip(inside, inside[1:]) if e0 == e1]
+    if len(gaps) < 3:
+        return None
+    return len(gaps) * BATCH / sum(gaps)
+
+
+def gui_stamps() -> list[tuple[float, int]]:
+    """Wrap the GUI worker's per-step callback (before any worker exists) to stamp each step."""
+    from gui.workers import TrainWorker
+    stamps: list[tuple[float, int]] = []
+    original = TrainWorker._on_step
+
+    def stamped(self, event):
+        if event.kind == "step":
+            stamps.append((time.perf_counter(), event.epoch))
+        return original(self, event)
+
+    TrainWorker._on_step = stamped
+    return stamps
+
+
+def run_slices(page, data, stamps, drawn: list, n_slices: int, min_slice_s: float) -> list[float]:
+    """Alternate bare and GUI slices (see the module docstring); returns the per-slice ratios.
+    `drawn`: the hooks the page calls after each redraw (see `watch_drawing`)."""
+    bare = BareSlices(data.train)
+    bare.start()
+
+    def idle() -> bool:
+        return not (page._pending or page._staged or page._render_timer.isActive()
+                    or page._stage_timer.isActive())
+
+    def run_loop(ms: int, until_idle: bool = False) -> None:
+        """The event loop for `ms`, then (`until_idle`) until the page has drawn everything."""
+        loop = QEventLoop()
+        due = {"passed": False}
+
+        def check():
+            if due["passed"] and (not until_idle or idle()):
+                loop.quit()
+
+        def deadline():
+            due["passed"] = True
+            check()
+
+        drawn.append(check)
+        QTimer.singleShot(ms, deadline)
+        loop.exec()
+        drawn.remove(check)
+
+    page.epochs_spin.setValue(1000)                      # one run for all the slices
+    page.start_button.click()
+    while not stamps or stamps[-1][0] < time.perf_counter() - 0.5:
+        run_loop(100)                                    # until the run has started
+    page.runner.pause()
+    run_loop(500, until_idle=True)
+    bare_times, gui_times = [], []
+    for _ in range(n_slices):
+        t0 = time.perf_counter()
+        bare.control.resume()
+        run_loop(int(1000 * (gui_times[-1][1] - gui_times[-1][0] if gui_times else min_slice_s)))
+        bare.control.pause()
+        bare_times.append((t0, time.perf_counter()))
+        t0 = time.perf_counter()
+        page.runner.resume()
+        run_loop(int(1000 * min_slice_s), until_idle=True)   # ends with everything drawn
+        page.runner.pause()
+        gui_times.append((t0, time.perf_counter()))
+        run_loop(30)                                     # the step in flight ends; its batch
+        page._render_timer.stop()                        # is drawn in the next GUI slice
+    t0 = time.perf_counter()
+    bare.control.resume()
+    run_loop(int(1000 * (gui_times[-1][1] - gui_times[-1][0])))
+    bare.control.pause()
+    bare_times.append((t0, time.perf_counter()))
+    loop = QEventLoop()
+    page.runner.finished.connect(loop.quit)
+    page.stop_training()
+    loop.exec()
+    page.runner.finished.disconnect(loop.quit)
+    bare.control.stop()
+    bare.join()
+    page.epochs_spin.setValue(1)
+
+    ratios, gui_rates, bare_rates = [], [], []
+    for k, (g0, g1) in enumerate(gui_times):
+        gui = slice_rate(stamps, g0, g1)
+        before = slice_rate(bare.stamps, *bare_times[k])
+        after = slice_rate(bare.stamps, *bare_times[k + 1])
+        if gui is None or before is None or after is None:
+            continue
+        ratios.append(gui / ((before + after) / 2))
+        gui_rates.append((gui, g1 - g0))
+    for b0, b1 in bare_times:
+        rate = slice_rate(bare.stamps, b0, b1)
+        if rate is not None:
+            bare_rates.append((rate, b1 - b0))
+    pooled_gui = sum(r * d for r, d in gui_rates) / sum(d for _, d in gui_rates)
+    pooled_bare = sum(r * d for r, d in bare_rates) / sum(d for _, d in bare_rates)
+    lengths = [g1 - g0 for g0, g1 in gui_times]
+    print(f"{len(ratios)} GUI slices (median {statistics.median(lengths):.2f} s) between "
+          f"{len(bare_rates)} bare slices; GUI {pooled_gui:,.0f} samples/s, bare "
+          f"{pooled_bare:,.0f} samples/s: pooled ratio {pooled_gui / pooled_bare:.3f}")
+    return ratios
+
+
+def run_rounds(page, data, rounds: int) -> list[float]:
+    """Whole one-epoch runs, alternating which side goes first so that drifting load cancels."""
+    ratios = []
+    for r in range(rounds):
+        if r % 2 == 0:
+            bare = bare_loop(data.train, r)
+            gui = gui_run(page, None)
+        else:
+            gui = gui_run(page, None)
+            bare = bare_loop(data.train, r)
+        ratios.append(gui / bare)
+        print(f"round {r + 1}: bare {bare:,.0f} samples/s, GUI {gui:,.0f} samples/s, "
+              f"ratio {gui / bare:.3f}", flush=True)
+    return ratios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--mode", choices=("slices", "runs"), default="slices")
+    parser.add_argument("--slices", type=int, default=80, help="GUI slices (--mode slices)")
+    parser.add_argument("--slice", type=float, default=0.6,
+                        help="shortest GUI slice, seconds (--mode slices)")
+    parser.add_argument("--rounds", type=int, default=12, help="rounds (--mode runs)")
     parser.add_argument("--images", type=int, default=24000)
     parser.add_argument("--auto-gc", action="store_true",
                         help="leave Python's collector automatic (unlike the app)")
@@ -142,14 +327,17 @@ def main() -> None:
     from gui.pages.train_cnn import TrainCnnPage
 
     slot_times = time_slots(TrainCnnPage)
+    drawn = watch_drawing(TrainCnnPage)
+    stamps = gui_stamps()
     name = "fashion_mnist" if available("fashion_mnist") else "generated"
     data = load_dataset(name, train_size=args.images, test_size=500)
     page = TrainCnnPage()
     page.resize(1300, 900)
     page.show()
-    if not args.auto_gc:
+    preload()                  # as the app does in the background once its first page is up,
+    if not args.auto_gc:       # then freezing what that made (gui.app.TrainingPreloader)
         from gui.gc_guard import settle
-        settle()               # as the window does after building a page
+        settle()
     page.dataset_combo.setCurrentIndex(list(DATASETS).index(name))
     page.train_size_spin.setValue(args.images)
     page.test_size_spin.setValue(500)
@@ -166,17 +354,12 @@ def main() -> None:
     meter.click_gaps.clear()
     slot_times.clear()
     collections.times.clear()
-    ratios = []
-    for r in range(args.rounds):
-        if r % 2 == 0:  # alternate which side goes first, so drifting load cancels
-            bare = bare_loop(data.train, r)
-            gui = gui_run(page, None)
-        else:
-            gui = gui_run(page, None)
-            bare = bare_loop(data.train, r)
-        ratios.append(gui / bare)
-        print(f"round {r + 1}: bare {bare:,.0f} samples/s, GUI {gui:,.0f} samples/s, "
-              f"ratio {gui / bare:.3f}", flush=True)
+    if args.mode == "slices":
+        ratios = run_slices(page, data, stamps, drawn, args.slices, args.slice)
+        label = "slices"
+    else:
+        ratios = run_rounds(page, data, args.rounds)
+        label = "rounds"
     # the 5 ms probe wakes the GUI thread 200 times a second (and takes the GIL each time), so
     # it runs in rounds of its own, not in the throughput rounds it would slow down
     for _ in range(2):
@@ -201,7 +384,7 @@ def main() -> None:
     page.shutdown()
     if len(ratios) >= 4:
         q1, _, q3 = statistics.quantiles(ratios, n=4)
-        print(f"ratio over {len(ratios)} rounds: median {statistics.median(ratios):.3f}, "
+        print(f"ratio over {len(ratios)} {label}: median {statistics.median(ratios):.3f}, "
               f"quartiles {q1:.3f}-{q3:.3f}")
     print(f"{statistics.median(ratios):.3f}")
 
@@ -234,6 +417,22 @@ def time_slots(page_class) -> list[tuple[float, float]]:
 
     page_class._render_pending = timed
     return times
+
+
+def watch_drawing(page_class) -> list:
+    """Wrap the page's redraw and staged-view slots (before any page exists) to call each
+    function in the returned list after either has run."""
+    hooks: list = []
+    for name in ("_render_pending", "_run_stage"):
+        original = getattr(page_class, name)
+
+        def hooked(self, *args, _original=original, **kwargs):
+            _original(self, *args, **kwargs)
+            for hook in list(hooks):
+                hook()
+
+        setattr(page_class, name, hooked)
+    return hooks
 
 
 if __name__ == "__main__":
