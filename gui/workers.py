@@ -9,15 +9,13 @@ epoch events, snapshots and the last step always go out.
 """
 from __future__ import annotations
 
-import threading
 import time
 import traceback
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.train import TrainControl, TrainEvent, TrainResult, preload
-from gui import gc_guard
 
 EMIT_INTERVAL_S = 1 / 30
 
@@ -64,32 +62,6 @@ class TrainWorker(QObject):
         self.finished.emit(result)
 
 
-class TrainingPreloader(QObject):
-    """Runs `engine.train.preload` (torch.optim's imports, 1.2-1.5 s) in a background thread,
-    once per process, then freezes the objects it made (gc_guard.settle, in the GUI thread).
-
-    Started when the first page that trains is built, so its Start button starts at once.
-    Left to the first run, the import delayed the first step by as long, and its ~130,000
-    objects made the app's later collections stall the window for 60-90 ms each."""
-
-    done = Signal()
-    _instance: "TrainingPreloader | None" = None
-
-    @classmethod
-    def ensure_started(cls) -> None:
-        app = QCoreApplication.instance()
-        if cls._instance is not None or app is None:
-            return
-        cls._instance = cls(app)          # lives as long as the app, whatever page made it
-        cls._instance.done.connect(gc_guard.settle)
-        threading.Thread(target=cls._instance._run, name="preload-training",
-                         daemon=True).start()
-
-    def _run(self) -> None:
-        preload()
-        self.done.emit()                  # queued to the GUI thread
-
-
 class TrainRunner(QObject):
     """Owns one worker and its QThread at a time. Connect to its signals, not the worker's:
     the keyword arguments connect the usual four at once.
@@ -106,7 +78,11 @@ class TrainRunner(QObject):
     def __init__(self, parent=None, *, on_progress=None, on_finished=None, on_failed=None,
                  on_running=None, emit_interval_s: float = EMIT_INTERVAL_S):
         super().__init__(parent)
-        TrainingPreloader.ensure_started()
+        # torch.optim's imports (engine.train.preload) now, while the page that trains is being
+        # built (the window then freezes what they made): in the background they slowed every
+        # step of a freshly opened page about 4x for 2 s; left to the first run, they delayed
+        # its first step and made the next collections stall the window
+        preload()
         self.emit_interval_s = emit_interval_s
         self._thread: QThread | None = None
         self._worker: TrainWorker | None = None
