@@ -52,14 +52,36 @@ def test_cover_hides_cells_until_filled(qtbot, view):
     assert "" not in view.cell_texts()
 
 
-def test_large_grids_take_the_lookup_table_path_with_the_same_colours(view):
+def test_photo_sized_maps_take_the_lookup_table_path_with_the_same_colours(view):
     from gui.widgets.matrix_view import LUT_PATH_CELLS
-    n = int(np.sqrt(LUT_PATH_CELLS)) + 8                      # a photo-sized map
+    n = int(np.sqrt(LUT_PATH_CELLS)) + 72                     # a photo-sized map
     values = np.tile(np.linspace(-1, 1, n, dtype=np.float32), (n, 1))
     view.set_matrix(values, levels=(-1, 1))
     assert view.image.lut is not None
-    for col in (0, n // 2, n - 1):
+    for col in (5, n // 2, n - 6):      # (cells about a pixel wide: clear of the edges)
         expected = view._lut[int(np.clip((values[0, col] + 1) / 2 * 255, 0, 255))]
         assert np.abs(shown_rgb(view, n // 2, col) - expected).max() <= 3, col
-    view.set_matrix(values[:4, :4], levels=(-1, 1))           # back to a small grid: RGB
-    assert view.image.lut is None
+    small = np.array([[-1.0, 1.0], [0.0, 0.5]], np.float32)  # back to a small grid: pixels
+    view.set_matrix(small, levels=(-1, 1))
+    assert view.image.lut is None and view.image.image.dtype == np.uint32
+    for (r, c), v in np.ndenumerate(small):
+        expected = view._lut[int(np.clip((v + 1) / 2 * 255, 0, 255))]
+        assert np.abs(shown_rgb(view, r, c) - expected).max() <= 3, (r, c)
+
+
+def test_rgb_images_and_the_overlay_tint(view):
+    rgb = np.zeros((2, 2, 3), np.float32)
+    rgb[0, 0] = (1.0, 0.0, 0.0)
+    rgb[1, 1] = (0.0, 0.5, 1.0)
+    view.set_rgb(rgb)
+    assert np.array_equal(shown_rgb(view, 0, 0), [255, 0, 0])
+    assert np.array_equal(shown_rgb(view, 1, 1), [0, 128, 255])
+    assert np.array_equal(shown_rgb(view, 0, 1), [0, 0, 0])
+    view.set_matrix(np.ones((2, 2), np.float32), levels=(-1, 1))
+    under = shown_rgb(view, 0, 1).astype(float)
+    mask = np.array([[True, False], [False, False]])
+    view.set_overlay(mask, rgba=(0, 0, 0, 128))               # half-transparent black
+    assert np.abs(shown_rgb(view, 0, 0) - under * (1 - 128 / 255)).max() <= 3
+    assert np.array_equal(shown_rgb(view, 0, 1), under)
+    view.set_overlay(None)
+    assert np.array_equal(shown_rgb(view, 0, 0), under)

@@ -15,6 +15,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
+from gui.widgets.pixel_image import PixelImage
+
 BLANK = np.array([236, 236, 236, 255], np.uint8)  # not yet computed
 CURRENT_COLOR = "#ff8c00"                          # outline of the current token's column
 
@@ -91,7 +93,7 @@ class GateHeatmap(pg.PlotItem):
         for axis in ("left", "bottom"):  # axes change once per sentence: paint them from a pixmap
             self.getAxis(axis).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.titleLabel.item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = PixelImage(axisOrder="row-major")
         self.addItem(self.image)
         self.lut = pg.colormap.get(colormap).getLookupTable(nPts=256, alpha=True)  # (256, 4) uint8
         self.levels = tuple(levels)
@@ -115,7 +117,7 @@ class GateHeatmap(pg.PlotItem):
             self.levels = (float(levels[0]), float(levels[1]))
         lo, hi = self.levels
         idx = np.clip((self.values - lo) / max(hi - lo, 1e-12) * 255, 0, 255).astype(np.uint8)
-        self.image.setImage(self.lut[idx], autoLevels=False, levels=(0, 255))  # (units, tokens, 4)
+        self.image.set_pixels(self.lut[idx])                # (units, tokens, 4) RGBA
         if tokens != self.tokens or self.cover.units != self.values.shape[0]:
             self.tokens = list(tokens)
             units, T = self.values.shape

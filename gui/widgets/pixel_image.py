@@ -2,9 +2,11 @@
 
 pyqtgraph renders every image through its own levels and lookup-table path and hands the painter
 a Grayscale8, RGBA8888 or Indexed8 QImage, which the raster engine converts again on every
-paint. Views that update many times a second (a drawing's stages, feature maps while a model
-trains) colour their values in numpy instead (`gray8`, or a colour map's `argb_lut`) and give
-this item uint8 gray, RGBA, or ready premultiplied ARGB32 pixels.
+paint. Every heatmap in the app (MatrixView, MapGrid, the gate heatmaps, the Draw page's
+stages) colours its values in numpy instead (`gray8`, or a colour map's `argb_lut`) and gives
+this item uint8 gray, RGBA, or ready premultiplied ARGB32 pixels: one way to put an image on
+screen. (Photo-sized float maps may still take pyqtgraph's lookup-table path, which is faster
+there; the item converts its result to ARGB32 once.)
 """
 from __future__ import annotations
 
@@ -77,7 +79,8 @@ class PixelImage(pg.ImageItem):
     def set_pixels(self, pixels: np.ndarray) -> None:
         if (self.image is None or pixels.shape != self.image.shape
                 or pixels.dtype != self.image.dtype or not _is_pixels(pixels)):
-            self.setImage(pixels, autoLevels=False)      # new geometry: let pyqtgraph know
+            # new geometry: let pyqtgraph know (and drop levels or a table set with floats)
+            self.setImage(pixels, autoLevels=False, levels=None, lut=None)
             return
         self.image = pixels
         self._make_qimage()
@@ -93,6 +96,9 @@ class PixelImage(pg.ImageItem):
     def render(self):
         image = self.image
         if image is None or not _is_pixels(image) or self.lut is not None or self.levels is not None:
-            super().render()
+            super().render()      # pyqtgraph's path (e.g. a photo through a lookup table) ...
+            if self.qimage is not None and self.qimage.format() != QImage.Format_ARGB32_Premultiplied:
+                # ... whose Indexed8 or RGBA image is converted once here, not at every paint
+                self.qimage = self.qimage.convertToFormat(QImage.Format_ARGB32_Premultiplied)
             return
         self._make_qimage()
