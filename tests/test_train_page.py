@@ -69,6 +69,29 @@ def test_dataset_status_and_layer_table(page):
     assert page.layer_table.item(page.layer_table.rowCount() - 1, 1).text() == "10"
 
 
+def test_grids_are_built_for_the_network_before_a_run(page):
+    """Picking a network builds its filter and map boxes (empty), so a run's first snapshot
+    only hands over pixels: LeNet-5 has 6 first-layer filters, TinyVGG 8 (or its count)."""
+    assert page.filter_grid.count == 6 and page.map_grid.count == 6
+    page.arch_combo.setCurrentIndex(page.arch_combo.findData("mlp"))
+    assert page.map_grid.count == 0 and page.filter_grid.count > 0   # an MLP: no feature maps
+    page.arch_combo.setCurrentIndex(page.arch_combo.findData("lenet5"))
+    assert page.filter_grid.count == 6
+
+
+def test_confusion_caption_does_not_resize_the_curves(page, shown, qtbot):
+    """The epoch and accuracy over the confusion matrix change every epoch; they must not
+    re-lay-out the page (a growing box title resized the curve panel and redrew its axes)."""
+    shown(page, 1300, 900)
+    page._show_confusion(np.eye(10, dtype=np.int64) * 6, 0, 0.5)
+    qtbot.wait(20)
+    width = page.curves.width()
+    page._show_confusion(np.eye(10, dtype=np.int64) * 6, 119, 1.0)
+    qtbot.wait(20)
+    assert page.confusion_note.text() == "After epoch 120: test accuracy 100.0%."
+    assert page.curves.width() == width
+
+
 def test_missing_dataset_disables_start_and_says_why(page, qtbot):
     page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("cifar10"))
     assert not page.start_button.isEnabled()

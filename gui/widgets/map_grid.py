@@ -43,6 +43,12 @@ class MapGrid(pg.GraphicsLayoutWidget):
             self._labels.append(label)
         self._count = count
 
+    def prepare(self, count: int) -> None:
+        """Make the view boxes for `count` maps now, still empty (the Train page does this when
+        a network is picked, so a run's first snapshot only hands over pixels)."""
+        if count != self._count:
+            self._rebuild(count, None)
+
     def set_maps(self, maps: np.ndarray, levels: tuple[float, float] | str = "each",
                  titles: list[str] | None = None) -> None:
         """maps: (N, H, W), or (N, H, W, 3) RGB. levels: a fixed (lo, hi), "each" (per map
