@@ -19,7 +19,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from gui.widgets.pixel_image import PixelImage, argb_lut, to_argb32
+from gui.widgets.pixel_image import PixelImage, argb_lut, rgb_to_argb32, to_argb32
 
 COLORMAPS = {
     "gray": lambda: pg.colormap.get("CET-L1"),       # black -> white, for images
@@ -233,9 +233,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
 
     def set_rgb(self, rgb: np.ndarray) -> None:
         """Show an (H, W, 3) colour image in [0, 1] (no numbers)."""
-        rgb = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint32)
-        argb = np.uint32(0xFF000000) | rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]
-        self.image.set_pixels(np.ascontiguousarray(argb, dtype=np.uint32))
+        argb = rgb_to_argb32(np.round(np.clip(rgb, 0, 1) * 255))
+        self.image.set_pixels(np.ascontiguousarray(argb))
         self.numbers.set_cells((0, 0), [], np.zeros(0, bool), np.zeros(0, bool))
         self.cover.set_mask(np.ones(rgb.shape[:2], bool))
         if rgb.shape[:2] != self._shape:

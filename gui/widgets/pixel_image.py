@@ -29,6 +29,12 @@ def argb_lut(colormap: pg.ColorMap) -> np.ndarray:
     return (np.uint32(0xFF000000) | rgb[:, 0] << 16 | rgb[:, 1] << 8 | rgb[:, 2]).astype(np.uint32)
 
 
+def rgb_to_argb32(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) whole channel values 0-255 -> (...) uint32 opaque ARGB32."""
+    c = rgb.astype(np.uint32)
+    return np.uint32(0xFF000000) | c[..., 0] << 16 | c[..., 1] << 8 | c[..., 2]
+
+
 def to_argb32(pixels: np.ndarray) -> np.ndarray:
     """uint8 gray (H, W) or RGBA (H, W, 4) -> (H, W) uint32 premultiplied ARGB (uint32 pixels
     are that already)."""

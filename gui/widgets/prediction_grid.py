@@ -18,6 +18,8 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QStaticText
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from gui.widgets.pixel_image import rgb_to_argb32
+
 RIGHT_COLOR = "#1a9850"
 WRONG_COLOR = "#d73027"
 WAITING_COLOR = "#444444"
@@ -31,10 +33,8 @@ def images_to_argb32(images: np.ndarray) -> np.ndarray:
     raster painter draws without converting)."""
     bytes_ = np.round(np.clip(np.nan_to_num(images), 0.0, 1.0) * 255).astype(np.uint32)
     if bytes_.shape[1] == 1:
-        rgb = bytes_[:, 0] * np.uint32(0x010101)
-    else:
-        rgb = (bytes_[:, 0] << 16) | (bytes_[:, 1] << 8) | bytes_[:, 2]
-    return np.ascontiguousarray(rgb | np.uint32(0xFF000000))
+        return np.ascontiguousarray(bytes_[:, 0] * np.uint32(0x010101) | np.uint32(0xFF000000))
+    return np.ascontiguousarray(rgb_to_argb32(np.moveaxis(bytes_, 1, -1)))
 
 
 class PredictionGrid(QWidget):
