@@ -18,7 +18,7 @@ import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPen, QStaticText,
+    QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPen,
 )
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QGraphicsItem, QGraphicsView, QGroupBox, QHBoxLayout, QLabel,
@@ -32,6 +32,7 @@ from gui.app import app_settings
 from gui.pages.base import Page
 from gui.widgets.digit_canvas import DigitCanvas
 from gui.widgets.pixel_image import PixelImage, gray8, to_argb32
+from gui.widgets.static_texts import StaticTexts
 from gui.widgets.prob_bars import ProbabilityBars
 
 HEAT_METHODS = {"Grad-CAM": "gradcam", "Saliency": "saliency", "Off": None}
@@ -130,7 +131,7 @@ class PaintedText(QWidget):
         bold.setBold(True)
         self._fonts = {False: self._font, True: bold}
         self._pens: dict[str, QPen] = {}
-        self._static: dict[tuple[str, bool, int], QStaticText] = {}   # (text, bold, wrap width)
+        self._layouts = StaticTexts(self.CACHE_LIMIT)
 
     def set_parts(self, parts: list[tuple[str, str, bool]]) -> None:
         if parts != self._parts:
@@ -142,21 +143,6 @@ class PaintedText(QWidget):
 
     def text(self) -> str:
         return "".join(t for t, _c, _b in self._parts)
-
-    def _laid_out(self, text: str, bold: bool, width: int) -> QStaticText:
-        """`text` laid out in the (bold) font, word-wrapped at `width` pixels if > 0."""
-        key = (text, bold, width)
-        found = self._static.get(key)
-        if found is None:
-            if len(self._static) >= self.CACHE_LIMIT:
-                self._static.clear()
-            found = QStaticText(text)
-            found.setTextFormat(Qt.PlainText)
-            if width > 0:
-                found.setTextWidth(width)
-            found.prepare(font=self._fonts[bold])
-            self._static[key] = found
-        return found
 
     def _pen(self, color: str) -> QPen:
         pen = self._pens.get(color)
@@ -172,9 +158,10 @@ class PaintedText(QWidget):
             if text:
                 painter.setFont(self._font)
                 painter.setPen(self._pen(self._color))
-                painter.drawStaticText(QPointF(2, 2), self._laid_out(text, False, self.width() - 4))
+                painter.drawStaticText(QPointF(2, 2),
+                                       self._layouts.get(text, self._font, wrap=self.width() - 4))
             return
-        statics = [self._laid_out(text, bold, 0) for text, _c, bold in self._parts]
+        statics = [self._layouts.get(text, self._fonts[bold]) for text, _c, bold in self._parts]
         widths = [static.size().width() for static in statics]
         x = (self.width() - sum(widths)) / 2 if self._align & Qt.AlignHCenter else 2.0
         height = max((static.size().height() for static in statics), default=0.0)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QStaticText
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from gui.widgets.pixel_image import rgb_to_argb32
+from gui.widgets.static_texts import StaticTexts
 
 RIGHT_COLOR = "#1a9850"
 WRONG_COLOR = "#d73027"
@@ -56,10 +57,9 @@ class PredictionGrid(QWidget):
         self._bold = QFont(self._font)
         self._bold.setBold(True)
         self._metrics = QFontMetricsF(self._font)
-        self._bold_metrics = QFontMetricsF(self._bold)
         # captions laid out once, by (text, bold, tile width): they recur from snapshot to
         # snapshot ("✓ 7", "98%"), and laying out 32 texts took most of a repaint
-        self._static: dict[tuple[str, bool, int], tuple[QStaticText, float]] = {}
+        self._layouts = StaticTexts(2000)
 
     # -- data -------------------------------------------------------------------------------
     def set_samples(self, images: np.ndarray, truth: np.ndarray, classes: list[str]) -> None:
@@ -175,10 +175,11 @@ class PredictionGrid(QWidget):
             for row, (text, bold) in enumerate(((first, True), (second, False))):
                 if not text:
                     continue
-                static, width = self._laid_out(text, bold, int(cell.width()))
-                painter.setFont(self._bold if bold else self._font)
-                painter.drawStaticText(QPointF(cell.x() + (cell.width() - width) / 2,
-                                               cell.y() + row * line), static)
+                font = self._bold if bold else self._font
+                static = self._layouts.get(text, font, elide=int(cell.width()))
+                painter.setFont(font)
+                left = cell.x() + (cell.width() - static.size().width()) / 2
+                painter.drawStaticText(QPointF(left, cell.y() + row * line), static)
             if framed:
                 frame = QPen(QColor(color), FRAME)
                 frame.setJoinStyle(Qt.MiterJoin)
@@ -187,21 +188,6 @@ class PredictionGrid(QWidget):
                 half = FRAME / 2
                 painter.drawRect(target.adjusted(-half, -half, half, half))
         painter.end()
-
-    def _laid_out(self, text: str, bold: bool, width: int) -> tuple[QStaticText, float]:
-        """`text` elided to `width` pixels and laid out in its font, with its width."""
-        key = (text, bold, width)
-        found = self._static.get(key)
-        if found is None:
-            if len(self._static) > 2000:
-                self._static.clear()
-            font, metrics = (self._bold, self._bold_metrics) if bold else (self._font, self._metrics)
-            shown = metrics.elidedText(text, Qt.ElideRight, width)
-            static = QStaticText(shown)
-            static.setTextFormat(Qt.PlainText)
-            static.prepare(font=font)
-            found = self._static[key] = (static, metrics.horizontalAdvance(shown))
-        return found
 
     def event(self, event) -> bool:
         if event.type() == QEvent.ToolTip:
