@@ -129,13 +129,15 @@ def main() -> int:
     # the compute part alone (no painting), for reference: as the page does it (the canvas'
     # ink box preprocessed, the model on one thread without oneDNN)
     from engine.digits import model_input, preprocess_stages
+    from engine.inspect import Analyser
     from gui.pages.draw_digit import _analyse_one
+    analyser = Analyser(page.model)
     t = []
     for _ in range(200):
         t0 = time.perf_counter()
         ink, _row0, _col0 = page.canvas.ink_region()
         stages = preprocess_stages(ink)
-        _analyse_one(page.model, model_input(stages.centred, page.meta), "gradcam")
+        _analyse_one(analyser, model_input(stages.centred, page.meta), "gradcam")
         t.append((time.perf_counter() - t0) * 1000)
     print(f"preprocess + forward + Grad-CAM alone: median {np.median(t):.2f} ms "
           f"(load average {os.getloadavg()[0]:.2f})")

@@ -1,17 +1,21 @@
 """Looking inside a CNN for one input: feature maps, saliency and Grad-CAM (numpy copies out).
 
 Works with any model of the zoo (`.features` an nn.Sequential of conv blocks, `.classifier`).
-`analyse` does everything for one input in one forward and at most one backward pass, which is
-what the Draw a digit page calls on every stroke; the single-purpose functions wrap it.
+`analyse` does everything for one input in one forward and at most one backward pass; an
+`Analyser` does the same for one model and many inputs (the Draw a digit page makes one per
+model and calls it on every stroke); the single-purpose functions wrap it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 
 @dataclass
@@ -64,80 +68,190 @@ def _tap_positions(features: nn.Sequential) -> list[tuple[str, int]]:
     return positions
 
 
-def _run_features(model: nn.Module, x: torch.Tensor, grad_from_last_tap: bool = False):
-    """Run `model.features` layer by layer; return (output, [(name, activation)]).
+Step = Callable[[torch.Tensor], torch.Tensor]
 
-    With `grad_from_last_tap`, the layers up to the last conv layer's activation run without
-    autograd, and that activation becomes a leaf that requires grad: a backward pass from the
-    output then stops there (all Grad-CAM needs) instead of recording every conv layer."""
-    taps: list[tuple[str, torch.Tensor]] = []
-    features = getattr(model, "features", None)
-    if features is None or len(features) == 0:
-        return x, taps
-    positions = _tap_positions(features)
-    names = dict((i, name) for name, i in positions)
-    split = positions[-1][1] + 1 if grad_from_last_tap and positions else 0
-    h = x
-    with torch.no_grad():
-        for i in range(split):
-            h = features[i](h)
-            if i in names:
-                taps.append((names[i], h))
-    if split:
-        h = h.requires_grad_()
-        taps[-1] = (taps[-1][0], h)
-    for i in range(split, len(features)):
-        h = features[i](h)
-        if i in names:
-            taps.append((names[i], h))
-    return h, taps
+
+class Analyser:
+    """`analyse` for one model and many inputs (the Draw a digit page calls it on every stroke).
+
+    Built once per model: its layers become a list of plain tensor operations, as eval mode
+    computes them. A conv followed by a batch norm is one conv with the norm folded into its
+    weights (`torch.nn.utils.fusion`, the usual inference fold; the maps agree with the two
+    layers to ~1e-6), dropout and identities are left out, and convs, linear layers, ReLUs and
+    max-pools are called as `torch.nn.functional` ops with the layers' own tensors. A call
+    then runs the same arithmetic without nn.Module's per-call machinery: for LeNet-5 right
+    after a pause, when the caches are cold, that machinery was a third of the 2 ms analysis.
+    Any other layer is called as the module it is. The plan is made again when a tensor it took
+    changes: in place (a training step bumps its version counter; folded weights are copies)
+    or replaced (`.to(device)` gives a parameter new storage).
+    """
+
+    def __init__(self, model: nn.Module):
+        self.model = model
+        self._sources: list[tuple[torch.Tensor, int, int]] = []   # (tensor, version, address)
+        self._build()
+
+    # -- the plan ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self._sources = [(t, t._version, t.data_ptr())
+                         for t in (*self.model.parameters(), *self.model.buffers())]
+        features = getattr(self.model, "features", None)
+        features = list(features) if features is not None else []
+        positions = _tap_positions(nn.Sequential(*features)) if features else []
+        taps = {i: name for name, i in positions}
+        # (step, name of the conv layer whose activation it ends with, or None)
+        self._features: list[tuple[Step, str | None]] = self._steps(features, taps)
+        head = getattr(self.model, "classifier", None)
+        self._head: list[Step] | None = (None if head is None else
+                                         [step for step, _ in self._steps(list(head), {})])
+
+    def _steps(self, modules: list[nn.Module], taps: dict[int, str]) -> list[tuple[Step, str | None]]:
+        steps: list[tuple[Step, str | None]] = []
+        i = 0
+        while i < len(modules):
+            module, end = modules[i], i
+            nxt = modules[i + 1] if i + 1 < len(modules) else None
+            if (type(module) is nn.Conv2d and type(nxt) is nn.BatchNorm2d
+                    and i not in taps and self._foldable(module, nxt)):
+                step, end = self._folded_conv(module, nxt), i + 1
+            elif type(module) in (nn.Dropout, nn.Identity) and i not in taps:
+                i += 1
+                continue
+            else:
+                step = _functional(module)
+            steps.append((step, taps.get(end)))
+            i = end + 1
+        return steps
+
+    @staticmethod
+    def _foldable(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> bool:
+        return (conv.padding_mode == "zeros" and bn.track_running_stats
+                and bn.running_mean is not None and bn.num_features == conv.out_channels)
+
+    def _folded_conv(self, conv: nn.Conv2d, bn: nn.BatchNorm2d) -> Step:
+        with torch.no_grad():
+            weight, bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean,
+                                                bn.running_var, bn.eps, bn.weight, bn.bias)
+        return partial(F.conv2d, weight=weight.detach(), bias=bias.detach(), stride=conv.stride,
+                       padding=conv.padding, dilation=conv.dilation, groups=conv.groups)
+
+    def _stale(self) -> bool:
+        return any(t._version != version or t.data_ptr() != address
+                   for t, version, address in self._sources)
+
+    # -- one input -----------------------------------------------------------------------------
+    def __call__(self, x, method: str | None = "gradcam", target: int | None = None) -> Analysis:
+        """Probabilities, feature maps and a heat map for one input `x` ((H, W), (C, H, W) or
+        batch 1). method: "gradcam", "saliency" or None. target: the class to explain (default:
+        the top one). The model's parameters get no .grad (autograd.grad, not backward); its
+        eval/train mode is kept (layers called as modules run in eval mode, like the rest)."""
+        model = self.model
+        if self._stale():
+            self._build()
+        was_training = model.training
+        if was_training:  # (eval() walks every module: skip it when already in eval mode)
+            model.eval()
+        try:
+            device = next(model.parameters()).device
+        except StopIteration:
+            device = torch.device("cpu")
+        batch = _as_batch(x).to(device)
+        if method == "saliency":
+            batch = batch.clone().requires_grad_(True)
+        try:
+            with torch.set_grad_enabled(method is not None):
+                h, taps = self._run_features(batch, grad_from_last_tap=method == "gradcam")
+                if self._head is None:
+                    logits = model(batch)
+                else:
+                    for step in self._head:
+                        h = step(h)
+                    logits = h
+                probs = F.softmax(logits.detach(), 1)[0]
+                cls = int(probs.argmax()) if target is None else int(target)
+                heat = self._heat(method, batch, logits[0, cls], taps)
+            maps = [(name, a.detach()[0].cpu().numpy().copy()) for name, a in taps]
+            return Analysis(probs.cpu().numpy().copy(), maps,
+                            None if heat is None else heat.detach().cpu().numpy().astype(np.float32),
+                            cls)
+        finally:
+            if was_training:
+                model.train()
+
+    def _run_features(self, x: torch.Tensor, grad_from_last_tap: bool = False):
+        """Run the feature steps; return (output, [(name, activation)]).
+
+        With `grad_from_last_tap`, the steps up to the last conv layer's activation run without
+        autograd, and that activation becomes a leaf that requires grad: a backward pass from
+        the output then stops there (all Grad-CAM needs) instead of recording every conv layer."""
+        taps: list[tuple[str, torch.Tensor]] = []
+        split = 0
+        if grad_from_last_tap:
+            split = max((k + 1 for k, (_step, name) in enumerate(self._features) if name), default=0)
+        h = x
+        with torch.no_grad():
+            for step, name in self._features[:split]:
+                h = step(h)
+                if name:
+                    taps.append((name, h))
+        if split:
+            h = h.requires_grad_()
+            taps[-1] = (taps[-1][0], h)
+        for step, name in self._features[split:]:
+            h = step(h)
+            if name:
+                taps.append((name, h))
+        return h, taps
+
+    @staticmethod
+    def _heat(method: str | None, batch: torch.Tensor, score: torch.Tensor,
+              taps: list[tuple[str, torch.Tensor]]) -> torch.Tensor | None:
+        if method == "saliency":
+            (grad,) = torch.autograd.grad(score, batch)
+            return grad[0].abs().amax(0)                               # (H, W): max over channels
+        if method != "gradcam":
+            return None
+        if not taps:
+            return torch.zeros(batch.shape[-2:])                       # no conv layer: nothing to map
+        last = taps[-1][1]
+        (grad,) = torch.autograd.grad(score, last)                     # (1, C, h, w)
+        weights = grad.mean((2, 3), keepdim=True)                      # (1, C, 1, 1)
+        cam = F.relu((weights * last).sum(1, keepdim=True)).detach()   # (1, 1, h, w)
+        cam = F.interpolate(cam, size=batch.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+        peak = float(cam.max())
+        return cam / peak if peak > 0 else cam                         # scaled to [0, 1]
+
+
+def _functional(module: nn.Module) -> Step:
+    """The `torch.nn.functional` op `module` computes in eval mode, with its own tensors; the
+    module itself for kinds not listed."""
+    kind = type(module)
+    if kind is nn.Conv2d and module.padding_mode == "zeros":
+        return partial(F.conv2d, weight=module.weight.detach(),
+                       bias=None if module.bias is None else module.bias.detach(),
+                       stride=module.stride, padding=module.padding, dilation=module.dilation,
+                       groups=module.groups)
+    if kind is nn.Linear:
+        return partial(F.linear, weight=module.weight.detach(),
+                       bias=None if module.bias is None else module.bias.detach())
+    if kind is nn.ReLU:
+        return torch.relu
+    if kind is nn.MaxPool2d and not module.return_indices:
+        return partial(F.max_pool2d, kernel_size=module.kernel_size, stride=module.stride,
+                       padding=module.padding, dilation=module.dilation,
+                       ceil_mode=module.ceil_mode)
+    if kind is nn.Flatten:
+        return partial(torch.flatten, start_dim=module.start_dim, end_dim=module.end_dim)
+    return module
 
 
 def analyse(model: nn.Module, x, method: str | None = "gradcam", target: int | None = None) -> Analysis:
     """Probabilities, feature maps and a heat map for one input `x` ((H, W), (C, H, W) or batch 1).
 
     method: "gradcam", "saliency" or None. target: the class to explain (default: the top one).
-    The model's parameters get no .grad (autograd.grad, not backward); eval/train mode is kept."""
-    was_training = model.training
-    if was_training:  # (eval() walks every module: skip it when already in eval mode)
-        model.eval()
-    try:
-        device = next(model.parameters()).device
-    except StopIteration:
-        device = torch.device("cpu")
-    batch = _as_batch(x).to(device)
-    if method == "saliency":
-        batch = batch.clone().requires_grad_(True)
-    try:
-        with torch.set_grad_enabled(method is not None):
-            h, taps = _run_features(model, batch, grad_from_last_tap=method == "gradcam")
-            if method == "gradcam" and taps:
-                last = taps[-1][1]
-            logits = model.classifier(h) if hasattr(model, "classifier") else model(batch)
-            probs = F.softmax(logits.detach(), 1)[0]
-            cls = int(probs.argmax()) if target is None else int(target)
-            heat = None
-            if method == "saliency":
-                (grad,) = torch.autograd.grad(logits[0, cls], batch)
-                heat = grad[0].abs().amax(0)                           # (H, W): max over channels
-            elif method == "gradcam":
-                if not taps:
-                    heat = torch.zeros(batch.shape[-2:])               # no conv layer: nothing to map
-                else:
-                    (grad,) = torch.autograd.grad(logits[0, cls], last)    # (1, C, h, w)
-                    weights = grad.mean((2, 3), keepdim=True)              # (1, C, 1, 1)
-                    cam = F.relu((weights * last).sum(1, keepdim=True)).detach()  # (1, 1, h, w)
-                    cam = F.interpolate(cam, size=batch.shape[-2:], mode="bilinear",
-                                        align_corners=False)[0, 0]
-                    peak = float(cam.max())
-                    heat = cam / peak if peak > 0 else cam                 # scaled to [0, 1]
-        maps = [(name, a.detach()[0].cpu().numpy().copy()) for name, a in taps]
-        return Analysis(probs.cpu().numpy().copy(), maps,
-                        None if heat is None else heat.detach().cpu().numpy().astype(np.float32),
-                        cls)
-    finally:
-        if was_training:
-            model.train()
+    The model's parameters get no .grad (autograd.grad, not backward); eval/train mode is kept.
+    For many inputs to one model, make an `Analyser` once and call it."""
+    return Analyser(model)(x, method, target)
 
 
 def feature_maps(model: nn.Module, x) -> list[tuple[str, np.ndarray]]:

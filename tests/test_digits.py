@@ -5,8 +5,8 @@ import torch
 
 from engine.data.synth_digits import make_synth_digits
 from engine.digits import centre_of_mass, preprocess, preprocess_stages, read_mnist_idx
-from engine.inspect import analyse, feature_maps, grad_cam, saliency
-from engine.models import LeNet5, TinyVGG, MLP, load_pretrained
+from engine.inspect import Analyser, analyse, feature_maps, grad_cam, saliency
+from engine.models import CifarNet, LeNet5, TinyVGG, MLP, load_pretrained
 
 
 def _bar_drawing(h=300, w=200, r0=40, r1=240, c0=90, c1=130):
@@ -187,6 +187,123 @@ def test_grad_cam_equals_the_textbook_computation(lenet, target):
                        atol=1e-6)
     assert np.allclose(result.probs, torch.softmax(lenet(x[None]), 1)[0].detach().numpy(),
                        atol=1e-6)
+
+
+def _trained_statistics(model):
+    """Batch-norm statistics and weights away from their defaults (a freshly made model's
+    running mean 0 and variance 1 would hide a fold that ignores them)."""
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.3)
+                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.2)
+    return model
+
+
+def _reference(model, x, target):
+    """What the modules themselves compute (eval mode): probabilities, every conv layer's
+    activation (captured by hooks on the modules the analysis names), saliency and Grad-CAM
+    from one full backward."""
+    model.eval()
+    from engine.inspect import _tap_positions
+    features = getattr(model, "features", torch.nn.Sequential())
+    positions = _tap_positions(features) if len(features) else []
+    seen = {}
+    hooks = [features[i].register_forward_hook(lambda _m, _i, out, name=name: seen.update({name: out}))
+             for name, i in positions]
+    xr = x[None].clone().requires_grad_(True)
+    try:
+        logits = model(xr)
+    finally:
+        for h in hooks:
+            h.remove()
+    maps = [(name, seen[name]) for name, _ in positions]
+    for _name, a in maps:
+        a.retain_grad()
+    logits[0, target].backward()
+    cam = None
+    if maps:
+        last = maps[-1][1]
+        cam = torch.relu((last.grad.mean((2, 3), keepdim=True) * last).sum(1, keepdim=True))
+        cam = torch.nn.functional.interpolate(cam, size=x.shape[-2:], mode="bilinear",
+                                              align_corners=False)[0, 0]
+        cam = (cam / cam.max()).detach().numpy()
+    return (torch.softmax(logits, 1)[0].detach().numpy(),
+            [(n, a[0].detach().numpy()) for n, a in maps],
+            xr.grad[0].abs().amax(0).numpy(), cam)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LeNet5(batchnorm=True, dropout=0.3), lambda: LeNet5(),
+    lambda: TinyVGG(hidden=4, batchnorm=True), lambda: MLP(batchnorm=True, dropout=0.2),
+    lambda: CifarNet(input_shape=(1, 28, 28), batchnorm=True),
+], ids=["lenet-bn", "lenet", "tinyvgg-bn", "mlp-bn", "cifarnet-bn"])
+def test_analyser_equals_the_modules(make):
+    torch.manual_seed(0)
+    model = _trained_statistics(make()).train()       # (left in training mode: the analysis is eval's)
+    x = preprocess(_bar_drawing())
+    analyser = Analyser(model)
+    grad = analyser(x, "gradcam", target=4)
+    sal = analyser(x, "saliency", target=4)
+    assert model.training and all(p.grad is None for p in model.parameters())
+    probs, maps, ref_sal, ref_cam = _reference(model, x, 4)
+    assert np.allclose(grad.probs, probs, atol=1e-6) and np.allclose(sal.probs, probs, atol=1e-6)
+    assert [n for n, _ in grad.feature_maps] == [n for n, _ in maps]
+    for (_n, got), (_m, want) in zip(grad.feature_maps, maps):
+        assert got.shape == want.shape and np.allclose(got, want, atol=2e-5)
+    assert np.allclose(sal.heat, ref_sal, atol=1e-6)
+    if ref_cam is None:
+        assert not grad.heat.any()                     # an MLP: no conv layer to map
+    else:
+        assert np.allclose(grad.heat, ref_cam, atol=2e-5)
+
+
+def test_analyser_follows_changes_to_the_model():
+    torch.manual_seed(0)
+    model = _trained_statistics(LeNet5(batchnorm=True)).eval()
+    x = preprocess(_bar_drawing())
+    analyser = Analyser(model)
+    before = analyser(x, None).feature_maps[0][1]
+    with torch.no_grad():
+        model.features[1].running_mean.add_(0.5)       # a folded batch norm, changed in place
+        model.features[0].weight.mul_(2.0)
+    after = analyser(x, None)
+    expected = model.features[:3](x[None])[0].detach().numpy()
+    assert not np.allclose(before, after.feature_maps[0][1], atol=1e-3)
+    assert np.allclose(after.feature_maps[0][1], expected, atol=2e-5)
+    with torch.no_grad():
+        model.classifier[-1].bias.copy_(torch.arange(10.0) * 5)   # a linear layer's own tensor
+    assert np.allclose(analyser(x, None).probs, torch.softmax(model(x[None]), 1)[0].detach().numpy(),
+                       atol=1e-6)
+    model.classifier[-1].bias.data = torch.zeros(10)               # new storage, not in place
+    assert np.allclose(analyser(x, None).probs, torch.softmax(model(x[None]), 1)[0].detach().numpy(),
+                       atol=1e-6)
+
+
+def test_analyser_calls_layers_it_does_not_know_as_modules():
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = torch.nn.Sequential(
+                torch.nn.Conv2d(1, 3, 3, padding=1, padding_mode="reflect"), torch.nn.GELU(),
+                torch.nn.AvgPool2d(2))
+            self.classifier = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 14 * 14, 10))
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+
+    model = Net().eval()
+    x = preprocess(_bar_drawing())
+    result = Analyser(model)(x, "gradcam", target=2)
+    probs, maps, _sal, cam = _reference(model, x, 2)
+    assert np.allclose(result.probs, probs, atol=1e-6)
+    assert np.allclose(result.feature_maps[0][1], maps[0][1], atol=1e-6)
+    assert np.allclose(result.heat, cam, atol=1e-6)
 
 
 # --- the shipped model ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.digits import BOX, SIZE, Preprocessed, model_input, preprocess_stages
-from engine.inspect import analyse
+from engine.inspect import Analyser
 from engine.models import ARCHITECTURE_LABELS, CheckpointError, load_checkpoint, load_pretrained
 from gui.app import app_settings
 from gui.pages.base import Page
@@ -339,8 +339,8 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         return values[self._index[layer]]
 
 
-def _analyse_one(model: torch.nn.Module, x: torch.Tensor, method: str | None):
-    """`analyse` for the one 28x28 drawing, set up for a tiny input (measured with
+def _analyse_one(analyser: Analyser, x: torch.Tensor, method: str | None):
+    """The model's analysis of the one 28x28 drawing, set up for a tiny input (measured with
     benchmarks/draw_latency.py): on one thread (handing work to a second costs more than it
     saves) and without oneDNN (its convolution set-up costs more than LeNet's convolutions:
     ~0.5 ms a stroke; the results agree to 1e-6). Both are given back right after. With torch's
@@ -353,7 +353,7 @@ def _analyse_one(model: torch.nn.Module, x: torch.Tensor, method: str | None):
     torch.set_num_threads(1)
     torch.backends.mkldnn.enabled = False
     try:
-        return analyse(model, x, method)
+        return analyser(x, method)
     finally:
         torch.backends.mkldnn.enabled = onednn
         torch.set_num_threads(threads)
@@ -371,6 +371,7 @@ class DrawDigitPage(Page):
         if self.state.heat not in HEAT_METHODS:
             self.state.heat = DrawState.heat
         self.model: torch.nn.Module | None = None
+        self._analyser: Analyser | None = None    # the model's plan, made once per model
         self.meta: dict = {}
         self._stages: Preprocessed | None = None
         self._lut = _heat_lut()
@@ -504,7 +505,7 @@ class DrawDigitPage(Page):
             self.maps_view.set_layers([])
             return
         with torch.no_grad():
-            result = analyse(self.model, torch.zeros(1, SIZE, SIZE), method=None)
+            result = self._analyser(torch.zeros(1, SIZE, SIZE), method=None)
         if not result.feature_maps:
             self.maps_hint.setText("This model has no convolution layers (an MLP): it sees the "
                                    "784 pixels as one long list, so there are no maps to show.")
@@ -535,6 +536,7 @@ class DrawDigitPage(Page):
             self._model_failed(f"{origin} has {n} outputs; this page needs 10 classes.")
             return False
         self.model, self.meta = model, dict(meta)
+        self._analyser = Analyser(model)
         self.state.source = source
         self.bars.set_classes(classes)
         self.model_error.hide()
@@ -663,7 +665,7 @@ class DrawDigitPage(Page):
             return
         method = HEAT_METHODS[self.state.heat]
         x = model_input(stages.centred, self.meta)
-        result = _analyse_one(self.model, x, method)
+        result = _analyse_one(self._analyser, x, method)
         self.bars.set_probabilities(result.probs)
         top = result.target
         name = self.bars.classes[top]
