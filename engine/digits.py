@@ -37,12 +37,13 @@ class Preprocessed:
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
     """(row, col) centre of mass of a 2-D array of non-negative weights; the middle when empty."""
-    total = float(img.sum())
+    row_sums = np.add.reduce(img, axis=1, dtype=np.float64)
+    total = float(row_sums.sum())
     if total <= 0:
         return (img.shape[0] - 1) / 2, (img.shape[1] - 1) / 2
-    rows = np.arange(img.shape[0], dtype=np.float64)
-    cols = np.arange(img.shape[1], dtype=np.float64)
-    return float(img.sum(1) @ rows) / total, float(img.sum(0) @ cols) / total
+    col_sums = np.add.reduce(img, axis=0, dtype=np.float64)
+    return (float(row_sums @ np.arange(img.shape[0], dtype=np.float64)) / total,
+            float(col_sums @ np.arange(img.shape[1], dtype=np.float64)) / total)
 
 
 def _empty() -> Preprocessed:
@@ -53,15 +54,16 @@ def _empty() -> Preprocessed:
 
 def _shift_subpixel(img: np.ndarray, dy: float, dx: float) -> np.ndarray:
     """Move `img` by a fraction of a pixel (|d| < 1) with bilinear weights: keeps the ink's mass
-    and moves its centre of mass by exactly (dy, dx)."""
+    (none may sit on the edge it moves across) and moves its centre of mass by exactly (dy, dx)."""
     def along(a: np.ndarray, d: float, axis: int) -> np.ndarray:
         if d == 0:
             return a
-        moved = np.roll(a, 1 if d > 0 else -1, axis=axis)
-        edge = [slice(None)] * 2
-        edge[axis] = 0 if d > 0 else -1
-        moved[tuple(edge)] = 0
-        return (1 - abs(d)) * a + abs(d) * moved
+        w = abs(d)
+        out = a * (1 - w)
+        src, dst = [slice(None)] * 2, [slice(None)] * 2
+        src[axis], dst[axis] = (slice(0, -1), slice(1, None)) if d > 0 else (slice(1, None), slice(0, -1))
+        out[tuple(dst)] += w * a[tuple(src)]
+        return out
     return along(along(img, dy, 0), dx, 1)
 
 
@@ -70,10 +72,10 @@ def preprocess_stages(img: np.ndarray) -> Preprocessed:
     img = np.asarray(img, dtype=np.float32)
     if img.ndim != 2:
         raise ValueError(f"a drawing is a 2-D array, got shape {img.shape}")
-    img = np.nan_to_num(np.clip(img, 0, 1))
+    img = np.where(img > 0, np.minimum(img, 1), 0)       # clipped to [0, 1]; NaN -> 0
     ink = img > INK_THRESHOLD
-    rows = np.flatnonzero(ink.any(1))
-    cols = np.flatnonzero(ink.any(0))
+    rows = np.logical_or.reduce(ink, axis=1).nonzero()[0]
+    cols = np.logical_or.reduce(ink, axis=0).nonzero()[0]
     if rows.size == 0:
         return _empty()
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
