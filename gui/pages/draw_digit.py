@@ -123,7 +123,7 @@ class PaintedText(QWidget):
         self._font = QFont(self.font())
         self._font.setPointSizeF(point_size)
         self._color = color
-        self._align = align
+        self._centred = bool(align & Qt.AlignHCenter)
         self.setFixedHeight(int(QFontMetrics(self._font).lineSpacing() * lines + 6))
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.wrap = lines > 1
@@ -163,7 +163,7 @@ class PaintedText(QWidget):
             return
         statics = [self._layouts.get(text, self._fonts[bold]) for text, _c, bold in self._parts]
         widths = [static.size().width() for static in statics]
-        x = (self.width() - sum(widths)) / 2 if self._align & Qt.AlignHCenter else 2.0
+        x = (self.width() - sum(widths)) / 2 if self._centred else 2.0
         height = max((static.size().height() for static in statics), default=0.0)
         y = (self.height() - height) / 2
         for (_text, color, bold), static, w in zip(self._parts, statics, widths):
@@ -375,6 +375,7 @@ class DrawDigitPage(Page):
         self.meta: dict = {}
         self._stages: Preprocessed | None = None
         self._lut = _heat_lut()
+        self._heat_tip = ""
         self._build()
         self._use_shipped_model()
         self.update_prediction()
@@ -702,7 +703,8 @@ class DrawDigitPage(Page):
         view.overlay.set_pixels(self._lut[(level * 255).astype(np.uint8)])
         view.set_caption(3, "4 · Grad-CAM" if self.state.heat == "Grad-CAM" else "4 · saliency")
         tip = f"Which pixels mattered for “{name}”"
-        if view.boxes[3].toolTip() != tip:      # a new tooltip is an event to the item
+        if self._heat_tip != tip:               # a new tooltip is an event to the item
+            self._heat_tip = tip
             view.boxes[3].setToolTip(tip)
 
     def page_opened(self) -> None:

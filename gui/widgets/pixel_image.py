@@ -15,6 +15,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage
 
+# (looked up once: each access to a PySide6 enum member runs Python code in the enum module)
+ARGB32_PREMULTIPLIED = QImage.Format.Format_ARGB32_Premultiplied
+
 
 def gray8(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
     """Float values -> uint8 gray (lo black, hi white). A uint8 image with no lookup table is the
@@ -95,7 +98,7 @@ class PixelImage(pg.ImageItem):
     def _make_qimage(self) -> None:
         self._argb = np.ascontiguousarray(to_argb32(self.image), dtype=np.uint32)  # QImage memory
         h, w = self._argb.shape
-        self.qimage = QImage(self._argb.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied)
+        self.qimage = QImage(self._argb.data, w, h, 4 * w, ARGB32_PREMULTIPLIED)
         self._renderRequired = False
         self._unrenderable = False
 
@@ -103,8 +106,8 @@ class PixelImage(pg.ImageItem):
         image = self.image
         if image is None or not _is_pixels(image) or self.lut is not None or self.levels is not None:
             super().render()      # pyqtgraph's path (e.g. a photo through a lookup table) ...
-            if self.qimage is not None and self.qimage.format() != QImage.Format_ARGB32_Premultiplied:
+            if self.qimage is not None and self.qimage.format() != ARGB32_PREMULTIPLIED:
                 # ... whose Indexed8 or RGBA image is converted once here, not at every paint
-                self.qimage = self.qimage.convertToFormat(QImage.Format_ARGB32_Premultiplied)
+                self.qimage = self.qimage.convertToFormat(ARGB32_PREMULTIPLIED)
             return
         self._make_qimage()
