@@ -332,3 +332,27 @@ def test_trained_model_from_train_page(page, monkeypatch):
     page.model_combo.activated.emit(page.model_combo.findData("trained"))
     assert page.model is trained and page.model_combo.currentData() == "trained"
     assert "Train a CNN" in page.model_info.text()
+
+
+def test_views_apply_new_ranges_and_sizes_before_painting(page, qtbot):
+    """The three graphics views skip pyqtgraph's prepare-for-paint step when no view box has
+    deferred work; after a resize, a model with other layers and a new crop shape, every image
+    must still fill its box as the view paints it (a skipped step would leave a stale matrix)."""
+    page.show()
+    qtbot.waitExposed(page)
+    page.canvas.set_image(_synth(2))
+    page.resize(1000, 700)
+    torch.manual_seed(0)
+    page._set_model(LeNet5(batchnorm=False).eval(), {"arch": "lenet5"}, "trained", "a test")
+    page.canvas.set_image(_synth(1))                   # (a narrow ink box: a new crop shape)
+    QApplication.processEvents()
+    page.repaint()
+    boxes = [*page.stages_view.boxes, *page.maps_view._boxes, page.bars.getPlotItem().getViewBox()]
+    images = [*page.stages_view.images, *page.maps_view._images, page.bars.chart]
+    for box, image in zip(boxes, images):
+        assert not box._matrixNeedsUpdate
+        shown = image.mapRectToScene(image.boundingRect())
+        frame = box.mapRectToScene(box.boundingRect())
+        # the image lies inside its box and spans it in one direction (aspect kept), within a pixel
+        assert frame.adjusted(-1, -1, 1, 1).contains(shown)
+        assert max(shown.width() / frame.width(), shown.height() / frame.height()) > 0.9

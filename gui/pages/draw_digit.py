@@ -32,6 +32,7 @@ from gui.app import app_settings
 from gui.pages.base import Page
 from gui.widgets.digit_canvas import DigitCanvas
 from gui.widgets.pixel_image import PixelImage, gray8, to_argb32
+from gui.widgets.plot_cache import paint_view
 from gui.widgets.static_texts import StaticTexts
 from gui.widgets.prob_bars import ProbabilityBars
 
@@ -232,6 +233,9 @@ class StageStrip(pg.GraphicsLayoutWidget):
             # and the view paints a second time
             self.boxes[index].updateMatrix()
 
+    def paintEvent(self, event) -> None:
+        paint_view(self, event, self.boxes)
+
     def set_caption(self, index: int, text: str) -> None:
         label = self.captions[index]
         if label.text != text:
@@ -302,6 +306,9 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_rows()
+
+    def paintEvent(self, event) -> None:
+        paint_view(self, event, self._boxes)
 
     def _fit_rows(self) -> None:
         """Each mosaic's box exactly as tall as its image at the full width (all shrunk alike

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
-from gui.widgets.plot_cache import cache_axes
+from gui.widgets.plot_cache import cache_axes, paint_view
 
 BAR = QColor(150, 165, 190)
 TOP = QColor(230, 120, 30)
@@ -163,6 +163,9 @@ class ProbabilityBars(pg.PlotWidget):
         box.border = None
         box.borderRect.hide()
         box.setFlag(QGraphicsItem.ItemHasNoContents)
+
+    def paintEvent(self, event) -> None:
+        paint_view(self, event, (self.getPlotItem().getViewBox(),))
 
     def _set_ticks(self) -> None:
         self._bottom.setTicks([[(i, c) for i, c in enumerate(self.classes)]])
