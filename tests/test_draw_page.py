@@ -68,8 +68,12 @@ def test_feature_maps_and_heat_follow_the_drawing(page):
     page.heat_combo.setCurrentText("Saliency")
     assert page.stages_view.captions[3].text == "4 · saliency"
     page.heat_combo.setCurrentText("Off")
-    assert page.stages_view.overlay.image is None
+    assert not page.stages_view.overlay.isVisible()
     assert page.stages_view.captions[3].text == "4 · input"
+    page.heat_combo.setCurrentText("Grad-CAM")
+    assert page.stages_view.overlay.isVisible()
+    page.canvas.clear()                               # a blank canvas: no heat to show
+    assert not page.stages_view.overlay.isVisible()
 
 
 def test_each_mosaic_sits_under_its_title_and_keeps_its_shape(page, qtbot):

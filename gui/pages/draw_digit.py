@@ -701,13 +701,17 @@ class DrawDigitPage(Page):
         view = self.stages_view
         if heat is None:
             view.set_stage(3, centred)
-            view.overlay.clear()
+            # hidden, not cleared: the next heat map then reuses the image (a cleared one goes
+            # through pyqtgraph's setImage, ~2 ms, on the first stroke after each Clear)
+            view.overlay.hide()
             view.set_caption(3, "4 · input" if name else "4 · heat map")
             return
         view.set_stage(3, centred, dim=0.55)     # dimmed under the overlay
         peak = float(heat.max())
         level = heat / peak if peak > 0 else heat
         view.overlay.set_pixels(self._lut[(level * 255).astype(np.uint8)])
+        if not view.overlay.isVisible():
+            view.overlay.show()
         view.set_caption(3, "4 · Grad-CAM" if self.state.heat == "Grad-CAM" else "4 · saliency")
         tip = f"Which pixels mattered for “{name}”"
         if self._heat_tip != tip:               # a new tooltip is an event to the item
