@@ -261,6 +261,42 @@ def test_analyser_equals_the_modules(make):
         assert np.allclose(grad.heat, ref_cam, atol=2e-5)
 
 
+class _Head(torch.nn.Module):
+    """A conv net whose layers after the last conv activation are given."""
+
+    def __init__(self, *tail):
+        super().__init__()
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
+                                            *tail[:-1])
+        self.classifier = tail[-1]
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def test_grad_cam_by_hand_matches_autograd_and_needs_no_autograd(monkeypatch):
+    """The zoo's heads (max-pool, flatten, linear, ReLU, dropout) are taken back by hand, with
+    overlapping pool windows too (their gradients add up at a shared arg-max); a head with any
+    other layer goes through autograd, as `torch.autograd.grad` being called shows."""
+    torch.manual_seed(0)
+    x = preprocess(_bar_drawing())
+    overlapping = _Head(torch.nn.MaxPool2d(3, stride=1, padding=1), torch.nn.MaxPool2d(4, stride=3),
+                        torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4 * 9 * 9, 30),
+                                            torch.nn.ReLU(), torch.nn.Dropout(0.5),
+                                            torch.nn.Linear(30, 10))).eval()
+    other = _Head(torch.nn.MaxPool2d(2), torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(4 * 14 * 14, 10), torch.nn.Tanh())).eval()
+    calls = []
+    real_grad = torch.autograd.grad
+    monkeypatch.setattr(torch.autograd, "grad", lambda *a, **k: calls.append(1) or real_grad(*a, **k))
+    for model, by_hand in ((LeNet5(batchnorm=True).eval(), True), (overlapping, True), (other, False)):
+        calls.clear()
+        result = Analyser(model)(x, "gradcam", target=3)
+        assert bool(calls) != by_hand
+        _probs, _maps, _sal, cam = _reference(model, x, 3)
+        assert np.allclose(result.heat, cam, atol=2e-5)
+
+
 def test_analyser_follows_changes_to_the_model():
     torch.manual_seed(0)
     model = _trained_statistics(LeNet5(batchnorm=True)).eval()
