@@ -205,30 +205,18 @@ class Analyser:
         the output then stops there (all Grad-CAM needs) instead of recording every conv layer."""
         taps: list[tuple[str, torch.Tensor]] = []
         split = self._split if grad_from_last_tap else 0
-        h = x
         with torch.no_grad():
-            for step, name, _op in self._features[:split]:
-                h = step(h)
-                if name:
-                    taps.append((name, h))
+            h = _forward(self._features[:split], x, taps)
         if split:
             h = h.requires_grad_()
             taps[-1] = (taps[-1][0], h)
-        for step, name, _op in self._features[split:]:
-            h = step(h)
-            if name:
-                taps.append((name, h))
-        return h, taps
+        return _forward(self._features[split:], h, taps), taps
 
     def _grad_cam_by_hand(self, batch: torch.Tensor, target: int | None):
         """Grad-CAM without autograd (see the class docstring): (probs, class, taps, heat)."""
         with torch.no_grad():
             taps: list[tuple[str, torch.Tensor]] = []
-            h = batch
-            for step, name, _op in self._features[:self._split]:
-                h = step(h)
-                if name:
-                    taps.append((name, h))
+            h = _forward(self._features[:self._split], batch, taps)
             saved = []                      # what each tail step's backward needs
             for step, _name, op in self._tail:
                 kind = op[0]
@@ -236,11 +224,15 @@ class Analyser:
                     out, index = F.max_pool2d(h, **op[1], return_indices=True)
                     saved.append((kind, index, h.shape))
                     h = out
-                else:
-                    saved.append((kind, op[1] if kind == "linear" else h.shape))
+                elif kind == "linear":
+                    saved.append((kind, op[1]))
                     h = step(h)
-                    if kind == "relu":
-                        saved[-1] = (kind, h)
+                elif kind == "flatten":
+                    saved.append((kind, h.shape))
+                    h = step(h)
+                else:                       # ReLU: its output says where it let through
+                    h = step(h)
+                    saved.append((kind, h))
             logits = h
             probs = F.softmax(logits, 1)[0]
             cls = int(probs.argmax()) if target is None else int(target)
@@ -273,6 +265,15 @@ class Analyser:
         last = taps[-1][1]
         (grad,) = torch.autograd.grad(score, last)                     # (1, C, h, w)
         return _cam(last.detach(), grad, batch.shape[-2:])
+
+
+def _forward(steps, h: torch.Tensor, taps: list[tuple[str, torch.Tensor]]) -> torch.Tensor:
+    """Run `steps` (step, tap name, backward op) on `h`; the named outputs go into `taps`."""
+    for step, name, _op in steps:
+        h = step(h)
+        if name:
+            taps.append((name, h))
+    return h
 
 
 def _cam(last: torch.Tensor, grad: torch.Tensor, size) -> torch.Tensor:
