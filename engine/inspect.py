@@ -148,8 +148,7 @@ class Analyser:
         with torch.no_grad():
             weight, bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean,
                                                 bn.running_var, bn.eps, bn.weight, bn.bias)
-        return partial(F.conv2d, weight=weight.detach(), bias=bias.detach(), stride=conv.stride,
-                       padding=conv.padding, dilation=conv.dilation, groups=conv.groups)
+        return partial(F.conv2d, weight=weight.detach(), bias=bias.detach(), **_conv_args(conv))
 
     def _stale(self) -> bool:
         return any(t._version != version or t.data_ptr() != address
@@ -286,6 +285,16 @@ def _cam(last: torch.Tensor, grad: torch.Tensor, size) -> torch.Tensor:
     return cam / peak if peak > 0 else cam                             # scaled to [0, 1]
 
 
+def _conv_args(conv: nn.Conv2d) -> dict:
+    return dict(stride=conv.stride, padding=conv.padding, dilation=conv.dilation,
+                groups=conv.groups)
+
+
+def _pool_args(pool: nn.MaxPool2d) -> dict:
+    return dict(kernel_size=pool.kernel_size, stride=pool.stride, padding=pool.padding,
+                dilation=pool.dilation, ceil_mode=pool.ceil_mode)
+
+
 def _functional(module: nn.Module) -> Step:
     """The `torch.nn.functional` op `module` computes in eval mode, with its own tensors; the
     module itself for kinds not listed."""
@@ -293,17 +302,14 @@ def _functional(module: nn.Module) -> Step:
     if kind is nn.Conv2d and module.padding_mode == "zeros":
         return partial(F.conv2d, weight=module.weight.detach(),
                        bias=None if module.bias is None else module.bias.detach(),
-                       stride=module.stride, padding=module.padding, dilation=module.dilation,
-                       groups=module.groups)
+                       **_conv_args(module))
     if kind is nn.Linear:
         return partial(F.linear, weight=module.weight.detach(),
                        bias=None if module.bias is None else module.bias.detach())
     if kind is nn.ReLU:
         return torch.relu
     if kind is nn.MaxPool2d and not module.return_indices:
-        return partial(F.max_pool2d, kernel_size=module.kernel_size, stride=module.stride,
-                       padding=module.padding, dilation=module.dilation,
-                       ceil_mode=module.ceil_mode)
+        return partial(F.max_pool2d, **_pool_args(module))
     if kind is nn.Flatten:
         return partial(torch.flatten, start_dim=module.start_dim, end_dim=module.end_dim)
     return module
@@ -319,9 +325,7 @@ def _backward_op(module: nn.Module) -> tuple | None:
     if kind is nn.Flatten and module.start_dim == 1 and module.end_dim == -1:
         return ("flatten",)
     if kind is nn.MaxPool2d and not module.return_indices:
-        return ("maxpool", dict(kernel_size=module.kernel_size, stride=module.stride,
-                                padding=module.padding, dilation=module.dilation,
-                                ceil_mode=module.ceil_mode))
+        return ("maxpool", _pool_args(module))
     return None
 
 
