@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
@@ -74,6 +74,7 @@ def test_feature_maps_and_heat_follow_the_drawing(page):
     assert page.stages_view.overlay.isVisible()
     page.canvas.clear()                               # a blank canvas: no heat to show
     assert not page.stages_view.overlay.isVisible()
+    assert page.stages_view.captions[3].text == "4 · Grad-CAM"   # (the method chosen stays named)
 
 
 def test_each_mosaic_sits_under_its_title_and_keeps_its_shape(page, qtbot):
@@ -193,6 +194,25 @@ def test_ink_region_holds_all_the_ink(qtbot):
     assert canvas.ink_region()[0].shape == (BUFFER, BUFFER)
     canvas.clear()
     assert canvas.ink_region()[0].shape == (0, 0)
+
+
+def test_first_stroke_erases_the_hint_from_the_screen(shown, qtbot):
+    """The first press repaints only the hint's box and the stroke's: the window must then show
+    exactly what a full repaint would (it fails if the hint's box misses any of its text)."""
+    canvas = shown(DigitCanvas(), 400, 400)
+    qtbot.wait(1)
+    sheet = canvas._sheet_rect()
+    blank = _on_screen(canvas)
+    qtbot.mousePress(canvas, Qt.LeftButton, pos=QPoint(int(sheet.x()) + 30, int(sheet.y()) + 30))
+    qtbot.wait(1)
+    qtbot.mouseMove(canvas, QPoint(int(sheet.x()) + 60, int(sheet.y()) + 40))
+    qtbot.mouseRelease(canvas, Qt.LeftButton, pos=QPoint(int(sheet.x()) + 60, int(sheet.y()) + 40))
+    qtbot.wait(1)
+    fresh = canvas.grab().toImage()
+    shown_now = _on_screen(canvas).convertToFormat(fresh.format())
+    assert shown_now == fresh
+    hint = canvas._hint_rect()
+    assert blank.copy(hint) != shown_now.copy(hint)      # the hint was there, and is gone
 
 
 def _painted(bars: ProbabilityBars, x: float, y: float) -> QColor:

@@ -704,7 +704,7 @@ class DrawDigitPage(Page):
             # hidden, not cleared: the next heat map then reuses the image (a cleared one goes
             # through pyqtgraph's setImage, ~2 ms, on the first stroke after each Clear)
             view.overlay.hide()
-            view.set_caption(3, "4 · input" if name else "4 · heat map")
+            self._show_heat_caption()
             return
         view.set_stage(3, centred, dim=0.55)     # dimmed under the overlay
         peak = float(heat.max())
@@ -712,11 +712,18 @@ class DrawDigitPage(Page):
         view.overlay.set_pixels(self._lut[(level * 255).astype(np.uint8)])
         if not view.overlay.isVisible():
             view.overlay.show()
-        view.set_caption(3, "4 · Grad-CAM" if self.state.heat == "Grad-CAM" else "4 · saliency")
+        self._show_heat_caption()
         tip = f"Which pixels mattered for “{name}”"
         if self._heat_tip != tip:               # a new tooltip is an event to the item
             self._heat_tip = tip
             view.boxes[3].setToolTip(tip)
+
+    def _show_heat_caption(self) -> None:
+        """Names the method chosen, also over a blank canvas: a caption that changed with the
+        first stroke after each Clear laid the strip out again in that stroke (~0.4 ms)."""
+        method = HEAT_METHODS[self.state.heat]
+        self.stages_view.set_caption(3, {"gradcam": "4 · Grad-CAM", "saliency": "4 · saliency",
+                                         None: "4 · input"}[method])
 
     def page_opened(self) -> None:
         self.canvas.setFocus()

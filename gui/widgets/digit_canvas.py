@@ -14,7 +14,7 @@ import math
 import time
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -22,6 +22,7 @@ BUFFER = 280          # drawing resolution (10x the model's 28x28)
 THROTTLE_MS = 16      # at most ~60 updates a second while drawing
 PAPER = QColor(255, 255, 255)
 GUIDE = QColor(205, 215, 235)
+HINT = "Draw a digit here"
 
 
 class DigitCanvas(QWidget):
@@ -189,7 +190,9 @@ class DigitCanvas(QWidget):
         self._current = [(x, y, pressure)]
         self._paint_on_buffer(self._current[0], self._current[0])
         if was_empty:
-            self.update()  # stroke updates are partial: clear the "Draw a digit here" hint once
+            # stroke updates are partial: clear the hint once (its own box: a whole-sheet
+            # repaint, ~0.7 ms, would land in the first stroke's update)
+            self.update(self._hint_rect())
         self._changed_while_drawing()
 
     def _extend(self, pos: QPointF, pressure: float) -> None:
@@ -276,7 +279,13 @@ class DigitCanvas(QWidget):
         painter.drawRect(r.adjusted(0, 0, -1, -1))
         if self.is_empty():
             painter.setPen(QColor(150, 150, 150))
-            painter.drawText(r, Qt.AlignCenter, "Draw a digit here")
+            painter.drawText(self._hint_rect(), Qt.AlignCenter, HINT)
+
+    def _hint_rect(self) -> QRect:
+        """Where the empty sheet's hint is written (centred, with a pixel of margin)."""
+        box = self.fontMetrics().boundingRect(HINT)
+        box.moveCenter(self._sheet_rect().center().toPoint())
+        return box.adjusted(-2, -2, 2, 2)
 
     def sizeHint(self) -> QSize:
         return QSize(320, 320)
