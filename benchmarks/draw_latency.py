@@ -37,7 +37,7 @@ def stroke_points(k: int) -> list[tuple[float, float]]:
 
 
 def mouse(kind, canvas, fx, fy, buttons=Qt.LeftButton):
-    r = canvas._sheet_rect()
+    r = canvas.sheet_rect()
     pos = QPointF(r.x() + fx * r.width(), r.y() + fy * r.height())
     button = Qt.NoButton if kind == QEvent.MouseMove else Qt.LeftButton
     return QMouseEvent(kind, pos, canvas.mapToGlobal(pos), button, buttons, Qt.NoModifier)

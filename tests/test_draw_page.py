@@ -201,7 +201,7 @@ def test_first_stroke_erases_the_hint_from_the_screen(shown, qtbot):
     exactly what a full repaint would (it fails if the hint's box misses any of its text)."""
     canvas = shown(DigitCanvas(), 400, 400)
     qtbot.wait(1)
-    sheet = canvas._sheet_rect()
+    sheet = canvas.sheet_rect()
     blank = _on_screen(canvas)
     qtbot.mousePress(canvas, Qt.LeftButton, pos=QPoint(int(sheet.x()) + 30, int(sheet.y()) + 30))
     qtbot.wait(1)
@@ -211,7 +211,7 @@ def test_first_stroke_erases_the_hint_from_the_screen(shown, qtbot):
     fresh = canvas.grab().toImage()
     shown_now = _on_screen(canvas).convertToFormat(fresh.format())
     assert shown_now == fresh
-    hint = canvas._hint_rect()
+    hint = canvas.hint_rect()
     assert blank.copy(hint) != shown_now.copy(hint)      # the hint was there, and is gone
 
 

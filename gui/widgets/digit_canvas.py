@@ -125,14 +125,20 @@ class DigitCanvas(QWidget):
     def is_empty(self) -> bool:
         return not self._strokes and self._base is None and self._current is None
 
-    # -- drawing -----------------------------------------------------------------------------
-    def _sheet_rect(self) -> QRectF:
+    def sheet_rect(self) -> QRectF:
         """The square on screen that shows the buffer (centred, as large as fits)."""
         side = min(self.width(), self.height())
         return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
 
+    def hint_rect(self) -> QRect:
+        """Where the empty sheet's hint is written (centred, with a pixel of margin)."""
+        box = self.fontMetrics().boundingRect(HINT)
+        box.moveCenter(self.sheet_rect().center().toPoint())
+        return box.adjusted(-2, -2, 2, 2)
+
+    # -- drawing -----------------------------------------------------------------------------
     def _to_buffer(self, pos: QPointF) -> tuple[float, float]:
-        r = self._sheet_rect()
+        r = self.sheet_rect()
         k = BUFFER / max(r.width(), 1.0)
         return (pos.x() - r.x()) * k, (pos.y() - r.y()) * k
 
@@ -192,7 +198,7 @@ class DigitCanvas(QWidget):
         if was_empty:
             # stroke updates are partial: clear the hint once (its own box: a whole-sheet
             # repaint, ~0.7 ms, would land in the first stroke's update)
-            self.update(self._hint_rect())
+            self.update(self.hint_rect())
         self._changed_while_drawing()
 
     def _extend(self, pos: QPointF, pressure: float) -> None:
@@ -216,7 +222,7 @@ class DigitCanvas(QWidget):
         self._paint_segment(painter, a, b)
         painter.end()
         # repaint only the screen area around the new segment
-        r = self._sheet_rect()
+        r = self.sheet_rect()
         k = r.width() / BUFFER
         pad = self.pen_width * k + 2
         x0, x1 = sorted((a[0], b[0]))
@@ -266,7 +272,7 @@ class DigitCanvas(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().window())
-        r = self._sheet_rect()
+        r = self.sheet_rect()
         painter.setRenderHint(QPainter.SmoothPixmapTransform)
         painter.drawImage(r, self._buffer)
         if self.show_guides:
@@ -279,13 +285,7 @@ class DigitCanvas(QWidget):
         painter.drawRect(r.adjusted(0, 0, -1, -1))
         if self.is_empty():
             painter.setPen(QColor(150, 150, 150))
-            painter.drawText(self._hint_rect(), Qt.AlignCenter, HINT)
-
-    def _hint_rect(self) -> QRect:
-        """Where the empty sheet's hint is written (centred, with a pixel of margin)."""
-        box = self.fontMetrics().boundingRect(HINT)
-        box.moveCenter(self._sheet_rect().center().toPoint())
-        return box.adjusted(-2, -2, 2, 2)
+            painter.drawText(self.hint_rect(), Qt.AlignCenter, HINT)
 
     def sizeHint(self) -> QSize:
         return QSize(320, 320)
