@@ -37,6 +37,7 @@ from gui.widgets.static_texts import StaticTexts
 from gui.widgets.prob_bars import ProbabilityBars
 
 HEAT_METHODS = {"Grad-CAM": "gradcam", "Saliency": "saliency", "Off": None}
+HEAT_CAPTIONS = {"gradcam": "4 · Grad-CAM", "saliency": "4 · saliency", None: "4 · input"}
 SOURCE_SHIPPED, SOURCE_TRAINED, SOURCE_FILE = "shipped", "trained", "file"
 HEAT_ALPHA = 170          # peak opacity of the heat overlay (of 255)
 CROP_SIDE = 192           # the ink box is shown resampled into a square of this many pixels
@@ -455,7 +456,8 @@ class DrawDigitPage(Page):
         self.verdict = PaintedText(point_size=20, color="#777")
         self.bars = ProbabilityBars()
         self.bars.setMinimumHeight(190)
-        self.stages_view = StageStrip(["1 · crop", "2 · 20×20", "3 · 28×28", "4 · heat map"])
+        self.stages_view = StageStrip(["1 · crop", "2 · 20×20", "3 · 28×28",
+                                       HEAT_CAPTIONS[HEAT_METHODS[self.state.heat]]])
         self.heat_combo = QComboBox()
         self.heat_combo.addItems(list(HEAT_METHODS))
         self.heat_combo.setCurrentText(self.state.heat)
@@ -721,9 +723,7 @@ class DrawDigitPage(Page):
     def _show_heat_caption(self) -> None:
         """Names the method chosen, also over a blank canvas: a caption that changed with the
         first stroke after each Clear laid the strip out again in that stroke (~0.4 ms)."""
-        method = HEAT_METHODS[self.state.heat]
-        self.stages_view.set_caption(3, {"gradcam": "4 · Grad-CAM", "saliency": "4 · saliency",
-                                         None: "4 · input"}[method])
+        self.stages_view.set_caption(3, HEAT_CAPTIONS[HEAT_METHODS[self.state.heat]])
 
     def page_opened(self) -> None:
         self.canvas.setFocus()
