@@ -14,58 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.geometry import output_size, output_size_formula, pair  # noqa: F401 (re-exported)
 from engine.steps import LazySteps
-
-
-def pair(v, name: str = "value") -> tuple[int, int]:
-    """An int or a pair as an (height, width) pair of ints."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be one number or a (height, width) pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
-
-
-def _check_settings(k: int, s: int, p: int, d: int) -> None:
-    if k < 1:
-        raise ValueError(f"kernel size must be at least 1, got {k}")
-    if s < 1:
-        raise ValueError(f"stride must be at least 1, got {s}: the window has to move")
-    if p < 0:
-        raise ValueError(f"padding cannot be negative, got {p}")
-    if d < 1:
-        raise ValueError(f"dilation must be at least 1, got {d}")
-
-
-def output_size(n: int, k: int, stride: int = 1, padding: int = 0, dilation: int = 1,
-                axis: str = "") -> int:
-    """floor((n + 2p - d(k-1) - 1) / s) + 1, i.e. floor((n - k + 2p)/s) + 1 when d = 1.
-
-    Raises ValueError (saying why, in the formula's terms) when there is no output: the dilated
-    kernel d(k-1)+1 does not fit in the padded input n + 2p. `axis` ("height", "width") only
-    goes into the message.
-    """
-    n, k, s, p, d = int(n), int(k), int(stride), int(padding), int(dilation)
-    _check_settings(k, s, p, d)
-    if n < 1:
-        raise ValueError(f"the input{' ' + axis if axis else ''} is empty ({n}): no output")
-    span = d * (k - 1) + 1  # the dilated kernel's extent
-    if span > n + 2 * p:
-        where = f" {axis}" if axis else ""
-        raise ValueError(f"kernel{where} {k} (dilated to {span}) is larger than the padded input "
-                         f"{n} + 2*{p} = {n + 2 * p}: no output")
-    return (n + 2 * p - span) // s + 1
-
-
-def output_size_formula(n: int, k: int, stride: int = 1, padding: int = 0, dilation: int = 1,
-                        name: str = "H") -> str:
-    """The formula with the numbers filled in, e.g. "H_out = ⌊(5 + 2·1 − 1·(3−1) − 1) / 2⌋ + 1 = 3"
-    (or "... = no output" when the kernel does not fit)."""
-    text = f"{name}_out = ⌊({n} + 2·{padding} − {dilation}·({k}−1) − 1) / {stride}⌋ + 1"
-    try:
-        return f"{text} = {output_size(n, k, stride, padding, dilation)}"
-    except ValueError:
-        return f"{text} → no output"
 
 
 @dataclass(frozen=True)

@@ -151,9 +151,9 @@ def test_big_photo_trace_is_lazy_and_right():
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(x=np.zeros((4, 4)), w=np.zeros((5, 5))),
-     "kernel height 5 (dilated to 5) is larger than the padded input 4 + 2*0 = 4: no output"),
+     "kernel height 5 is larger than the padded input 4 + 2·0 = 4: no output"),
     (dict(x=np.zeros((6, 4)), w=np.zeros((3, 3)), dilation=2),
-     "kernel width 3 (dilated to 5) is larger than the padded input 4 + 2*0 = 4: no output"),
+     "kernel width 3 (dilated to 5) is larger than the padded input 4 + 2·0 = 4: no output"),
     (dict(x=np.zeros((4, 4)), w=np.zeros((3, 3)), stride=0), "stride must be at least 1, got 0"),
     (dict(x=np.zeros((4, 4)), w=np.zeros((3, 3)), padding=-1), "padding cannot be negative"),
     (dict(x=np.zeros((4, 4)), w=np.zeros((3, 3)), dilation=0), "dilation must be at least 1"),
@@ -174,7 +174,10 @@ def test_padding_can_rescue_a_large_kernel():
 
 
 def test_output_size_formula_text():
-    assert output_size_formula(5, 3, 2, 1, 1) == "H_out = ⌊(5 + 2·1 − 1·(3−1) − 1) / 2⌋ + 1 = 3"
+    # the notes' form ⌊(N − K + 2P) / S⌋ + 1; a dilation puts the kernel's span in K's place
+    assert output_size_formula(5, 3, 2, 1, 1) == "H_out = ⌊(5 − 3 + 2·1) / 2⌋ + 1 = 3"
+    assert output_size_formula(7, 3, 1, 0, 2) == (
+        "H_out = ⌊(7 − 5 + 2·0) / 1⌋ + 1   (dilated kernel: 2·(3−1)+1 = 5) = 3")
     assert output_size_formula(4, 5, 1, 0, 1, name="W").endswith("→ no output")
 
 

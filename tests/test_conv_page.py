@@ -113,7 +113,7 @@ def test_settings_with_no_output_show_why_and_keep_state(page):
     before = p.trace.output.copy()
     p.kernel_editor.set_kernel_size(5)  # 5x5 kernel on the 4x4 grid, no padding
     assert p.settings_error.isVisibleTo(p)
-    assert "kernel height 5 (dilated to 5) is larger than the padded input 4 + 2*0 = 4" in \
+    assert "kernel height 5 is larger than the padded input 4 + 2·0 = 4" in \
         p.settings_error.text()
     assert "no output" in p.formula_label.text()
     np.testing.assert_array_equal(p.trace.output, before)
