@@ -96,7 +96,9 @@ class CellNumbers(pg.GraphicsObject):
 
     def __init__(self):
         super().__init__()
-        self.shape = (0, 0)
+        # (H, W); not `self.shape`, which would hide QGraphicsItem.shape(), which Qt calls on
+        # every mouse press (a tuple there is a segfault)
+        self.grid_shape = (0, 0)
         self.texts: list[str] = []
         self.dark_text = np.zeros(0, bool)   # (H*W,) True: black text (light cell)
         self.shown = np.zeros(0, bool)       # (H*W,) False: cell blank (not computed yet)
@@ -104,24 +106,24 @@ class CellNumbers(pg.GraphicsObject):
 
     def set_cells(self, shape, texts, dark_text, shown) -> None:
         self.prepareGeometryChange()
-        self.shape, self.texts, self.dark_text, self.shown = shape, texts, dark_text, shown
+        self.grid_shape, self.texts, self.dark_text, self.shown = shape, texts, dark_text, shown
         self.update()
 
     def set_shown(self, shown: np.ndarray) -> None:
         """Which cells show their number; repaints only the cells that changed."""
         old, self.shown = self.shown, shown
-        if old.shape != shown.shape or self.shape[0] * self.shape[1] != shown.size:
+        if old.shape != shown.shape or self.grid_shape[0] * self.grid_shape[1] != shown.size:
             self.update()
             return
-        dirty = _changed_rect(old.reshape(self.shape), shown.reshape(self.shape))
+        dirty = _changed_rect(old.reshape(self.grid_shape), shown.reshape(self.grid_shape))
         if dirty is not None:
             self.update(dirty)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self.shape[1], self.shape[0])
+        return QRectF(0, 0, self.grid_shape[1], self.grid_shape[0])
 
     def paint(self, painter, *args) -> None:
-        h, w = self.shape
+        h, w = self.grid_shape
         if not self.texts or h * w == 0:
             return
         t = painter.transform()
