@@ -21,9 +21,11 @@ def _isolated_settings(tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _pyqtgraph_config():
-    from gui.app import configure_pyqtgraph
-    configure_pyqtgraph()
+def _pyqtgraph_config(qapp):
+    """As the app starts: pyqtgraph's look, and the fonts of the 100 % presenter scale."""
+    from gui import style
+    style.configure_pyqtgraph()
+    style.set_factor(1.0)
     yield
 
 

@@ -109,7 +109,7 @@ class Monkey:
             QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox, QGraphicsView,
             QLineEdit, QListWidget, QPlainTextEdit, QTabBar, QTableWidget, QTextEdit, QWidget,
         )
-        page = self.window.stack.currentWidget()
+        page = self.window.current_page() or self.window
         out = []
         for w in page.findChildren(QWidget):
             if not (w.isVisible() and w.isEnabled()) or w.width() < 4 or w.height() < 4:

@@ -19,7 +19,7 @@ def test_each_page_builds(qtbot, page_id):
     page = w.show_page(page_id)
     from gui.pages.base import Page
     assert isinstance(page, Page), f"{page_id} fell back to the error placeholder"
-    assert w.stack.currentWidget() is page
+    assert w.current_page() is page and w.stack.currentWidget().widget() is page
     w.close()
 
 
@@ -41,7 +41,7 @@ def test_start_page_is_built_only_after_the_window_paints(qtbot):
     qtbot.waitUntil(lambda: "pooling" in w._pages, timeout=20000)
     assert w.loading.first_painted_at is not None
     assert list(w._pages) == ["pooling"]        # row 0 was not built on the way
-    assert w.stack.currentWidget() is w._pages["pooling"]
+    assert w.current_page() is w._pages["pooling"]
 
 
 def test_read_setting_converts_and_falls_back():

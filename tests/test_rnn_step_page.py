@@ -246,7 +246,7 @@ def test_uses_panel_selects_shapes_and_opens_the_gates_page(qtbot):
         assert uses.current() == shape
     uses.select("many_to_one")
     uses.gates_button.click()
-    assert w.stack.currentWidget() is w.page("gates")
+    assert w.current_page() is w.page("gates")
     w.close()
 
 

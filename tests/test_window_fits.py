@@ -1,0 +1,79 @@
+"""Every page fits a projector: the window never asks for more than 1024×720, a saved geometry
+is clamped to the screen, and at 1280×720 no two visible sibling widgets overlap."""
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
+
+from gui.app import MainWindow, clamp_to_screen
+from gui.pages import PAGES
+
+
+def _all_tabs(page):
+    """Every (tab widget, index) inside a page, outer tabs first."""
+    return [(tabs, i) for tabs in page.findChildren(QTabWidget) for i in range(tabs.count())]
+
+
+@pytest.fixture(scope="module")
+def window(qapp):
+    w = MainWindow(start_page="convolution")
+    w.resize(1280, 720)
+    w.show()
+    for page_id, *_ in PAGES:
+        w.show_page(page_id)
+        QApplication.processEvents()
+    yield w
+    w.close()
+
+
+def test_minimum_size_after_every_page_is_built_fits_1024x720(window):
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 720, hint
+
+
+def _overlaps(root: QWidget) -> list[str]:
+    found = []
+    for parent in [root, *root.findChildren(QWidget)]:
+        if not parent.isVisible():
+            continue
+        kids = [c for c in parent.children() if isinstance(c, QWidget) and c.isVisible()
+                and not c.isWindow() and c.width() > 0 and c.height() > 0
+                and type(c).__name__ not in ("QScrollBar", "QSizeGrip", "QFocusFrame")]
+        for i, a in enumerate(kids):
+            for b in kids[i + 1:]:
+                inter = a.geometry().intersected(b.geometry())
+                if inter.width() > 2 and inter.height() > 2:
+                    found.append(f"{type(parent).__name__}: {type(a).__name__} "
+                                 f"{a.objectName()!r} {a.geometry().getRect()} overlaps "
+                                 f"{type(b).__name__} {b.objectName()!r} {b.geometry().getRect()}")
+    return found
+
+
+@pytest.mark.parametrize("page_id", [p[0] for p in PAGES])
+def test_no_visible_siblings_overlap_at_1280x720(window, page_id):
+    page = window.show_page(page_id)
+    problems = []
+    for tabs, i in [(None, None), *_all_tabs(page)]:
+        if tabs is not None:
+            tabs.setCurrentIndex(i)
+        QApplication.processEvents()
+        problems += _overlaps(page)
+    assert not problems, "\n".join(sorted(set(problems))[:20])
+
+
+def test_a_saved_geometry_is_clamped_to_the_screen():
+    available = QRect(0, 0, 1600, 900)
+    assert clamp_to_screen(QRect(100, 50, 1733, 950), available) == QRect(0, 0, 1600, 900)
+    assert clamp_to_screen(QRect(1500, 800, 800, 600), available) == QRect(800, 300, 800, 600)
+    assert clamp_to_screen(QRect(10, 20, 800, 600), available) == QRect(10, 20, 800, 600)
+
+
+def test_window_reopens_inside_the_screen(qtbot):
+    w = MainWindow(start_page="convolution")
+    qtbot.addWidget(w)
+    w.resize(4000, 3000)
+    w.settings.setValue("window/geometry", w.saveGeometry())
+    again = MainWindow(start_page="convolution")
+    qtbot.addWidget(again)
+    screen = again.screen().availableGeometry()
+    assert again.frameGeometry().width() <= screen.width()
+    assert again.frameGeometry().height() <= screen.height()
