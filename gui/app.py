@@ -346,9 +346,22 @@ def _display_problem() -> str | None:
     return None
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    if width < 320 or height < 240:
+        raise argparse.ArgumentTypeError(f"{text!r} is smaller than 320x240")
+    return width, height
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="strides-gates", description=APP_NAME)
     parser.add_argument("--page", choices=[p[0] for p in PAGES], help="page to open first")
+    parser.add_argument("--size", metavar="WxH", type=_size,
+                        help="window size in pixels, e.g. 1280x720 (a projector)")
+    parser.add_argument("--scale", type=float, help="presenter scale, e.g. 1.5 for 150 %%")
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     problem = _display_problem()
     if problem:
@@ -360,6 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(ICON)))
     GcGuard(parent=app)  # cycles are collected from the event loop only (see gui/gc_guard.py)
     window = MainWindow(start_page=args.page)
+    if args.scale:
+        window.set_scale(args.scale)
+    if args.size:
+        window.resize(*args.size)
+        window.fit_to_screen()
     window.show()
     return app.exec()
 

@@ -30,9 +30,10 @@ ROLE_PX = {
     "equation": 17,  # the Σ line, products and equations spelled out
     "big": 22,       # verdicts, the current value
     "huge": 30,      # the one number a page is about
-    "cell_max": 26,  # largest number drawn in a grid cell
-    "cell_min": 14,  # smallest: a cell too small for this shows no number
+    "cell_max": 26,  # largest number drawn in a grid cell (a smaller cell shows a smaller
+                     # one, down to MIN_READABLE_PX; below that it shows none)
 }
+MIN_READABLE_PX = 14   # no text a student must read is drawn smaller, at any scale
 STEPS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)   # View ▸ Larger / Smaller text
 ROLE_PROPERTY = "sg_font_role"
 

@@ -6,9 +6,14 @@ from PySide6.QtGui import QColor
 from gui.widgets.map_grid import MapGrid
 
 
-def _argb(color) -> int:
+def _argb(color) -> tuple:
+    """An opaque colour as the RGBA bytes a map's pixel holds."""
     r, g, b = (int(c) for c in color[:3])
-    return 0xFF000000 | r << 16 | g << 8 | b
+    return (r, g, b, 255)
+
+
+def _px(pixels, r, c) -> tuple:
+    return tuple(int(v) for v in pixels[r, c])
 
 
 def test_each_map_on_its_own_scale_in_the_colour_map(qtbot):
@@ -20,21 +25,21 @@ def test_each_map_on_its_own_scale_in_the_colour_map(qtbot):
     magma = pg.colormap.get("magma")
     lowest, highest = (_argb(magma.map(v, mode="byte")) for v in (0.0, 1.0))
     first, second = grid.pixels(0), grid.pixels(1)
-    assert first.shape == (2, 2) and first.dtype == np.uint32
+    assert first.shape == (2, 2, 4) and first.dtype == np.uint8
     # each map's minimum gets the colour map's first colour and its maximum the last
-    assert first[0, 0] == lowest and first[0, 1] == highest
-    assert second[0, 0] == second[0, 1] == lowest and second[1, 0] == highest
+    assert _px(first, 0, 0) == lowest and _px(first, 0, 1) == highest
+    assert _px(second, 0, 0) == _px(second, 0, 1) == lowest and _px(second, 1, 0) == highest
     # in between: the colour at that fraction of the map's own range
-    assert first[1, 0] == _argb(magma.getLookupTable(nPts=256, alpha=False)[127])
+    assert _px(first, 1, 0) == _argb(magma.getLookupTable(nPts=256, alpha=False)[127])
 
 
 def test_shared_and_fixed_levels_and_rgb_maps(qtbot, shown):
     grid = shown(MapGrid(columns=2, colormap="gray"), 200, 100)
     maps = np.array([[[0.0, 2.0]], [[4.0, 4.0]]], np.float32)
     grid.set_maps(maps, levels="shared")                        # one scale 0..4 for both
-    white = 0xFFFFFFFF
-    assert grid.pixels(1)[0, 0] == white and grid.pixels(0)[0, 0] == 0xFF000000
-    assert grid.pixels(0)[0, 1] not in (white, 0xFF000000)
+    white, black = (255, 255, 255, 255), (0, 0, 0, 255)
+    assert _px(grid.pixels(1), 0, 0) == white and _px(grid.pixels(0), 0, 0) == black
+    assert _px(grid.pixels(0), 0, 1) not in (white, black)
     rgb = np.zeros((2, 3, 3, 3), np.float32)
     rgb[0, 1, 1] = (1.0, 0.0, 0.0)                               # a red centre pixel
     grid.set_maps(rgb, levels=(0.0, 1.0))
@@ -43,7 +48,7 @@ def test_shared_and_fixed_levels_and_rgb_maps(qtbot, shown):
     assert tuple(shown_rgba[1, 1]) == (255, 0, 0, 255) and tuple(shown_rgba[0, 0]) == (0, 0, 0, 255)
     # and the window shows it: the middle of the first map is red
     image = grid.grab().toImage()
-    item = grid._images[0]
+    item = grid.image(0)
     centre = grid.mapFromScene(item.mapToScene(1.5, 1.5))
     assert image.pixelColor(centre) == QColor(255, 0, 0)
 
@@ -54,5 +59,5 @@ def test_maps_have_no_context_menu(qtbot):
     grid = MapGrid(columns=3)
     qtbot.addWidget(grid)
     grid.set_maps(np.zeros((6, 5, 5), np.float32))
-    boxes = [img.getViewBox() for img in grid._images]
+    boxes = [grid.image(k).getViewBox() for k in range(grid.count)]
     assert len(boxes) == 6 and all(box.menu is None for box in boxes)

@@ -1,9 +1,17 @@
 """MatrixView, the shared heatmap: what it paints on screen, its numbers, its cover."""
 import numpy as np
 import pytest
+import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 
 from gui.widgets.matrix_view import NOT_YET_RGBA, MatrixView
+
+# the diverging map's 256 colours, as the view must paint them
+DIVERGING = pg.colormap.get("CET-D1").getLookupTable(nPts=256, alpha=False).astype(int)
+
+
+def expected_rgb(v: float, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
+    return DIVERGING[int(np.clip((v - lo) / (hi - lo) * 255, 0, 255))]
 
 
 @pytest.fixture
@@ -23,8 +31,7 @@ def test_cells_are_painted_through_the_colour_map(view):
     values = np.array([[-1.0, 0.0], [0.5, 1.0]], np.float32)
     view.set_matrix(values, levels=(-1, 1))
     for (r, c), v in np.ndenumerate(values):
-        expected = view._lut[int(np.clip((v + 1) / 2 * 255, 0, 255))]
-        assert np.abs(shown_rgb(view, r, c) - expected).max() <= 3, (r, c)
+        assert np.abs(shown_rgb(view, r, c) - expected_rgb(v)).max() <= 3, (r, c)
     assert view.cell_texts() == ["-1.00", "0.00", "0.50", "1.00"]
     assert tuple(view.colorbar.levels()) == (-1.0, 1.0)
 
@@ -52,21 +59,17 @@ def test_cover_hides_cells_until_filled(qtbot, view):
     assert "" not in view.cell_texts()
 
 
-def test_photo_sized_maps_take_the_lookup_table_path_with_the_same_colours(view):
-    from gui.widgets.matrix_view import LUT_PATH_CELLS
-    n = int(np.sqrt(LUT_PATH_CELLS)) + 72                     # a photo-sized map
+def test_photo_sized_maps_are_painted_with_the_same_colours(view):
+    n = 200                                                   # a photo-sized map
     values = np.tile(np.linspace(-1, 1, n, dtype=np.float32), (n, 1))
     view.set_matrix(values, levels=(-1, 1))
-    assert view.image.lut is not None
+    assert view.cell_texts() == []                           # far too many cells for numbers
     for col in (5, n // 2, n - 6):      # (cells about a pixel wide: clear of the edges)
-        expected = view._lut[int(np.clip((values[0, col] + 1) / 2 * 255, 0, 255))]
-        assert np.abs(shown_rgb(view, n // 2, col) - expected).max() <= 3, col
-    small = np.array([[-1.0, 1.0], [0.0, 0.5]], np.float32)  # back to a small grid: pixels
+        assert np.abs(shown_rgb(view, n // 2, col) - expected_rgb(values[0, col])).max() <= 3, col
+    small = np.array([[-1.0, 1.0], [0.0, 0.5]], np.float32)  # back to a small grid
     view.set_matrix(small, levels=(-1, 1))
-    assert view.image.lut is None and view.image.image.dtype == np.uint32
     for (r, c), v in np.ndenumerate(small):
-        expected = view._lut[int(np.clip((v + 1) / 2 * 255, 0, 255))]
-        assert np.abs(shown_rgb(view, r, c) - expected).max() <= 3, (r, c)
+        assert np.abs(shown_rgb(view, r, c) - expected_rgb(v)).max() <= 3, (r, c)
 
 
 def test_rgb_images_and_the_overlay_tint(view):
@@ -85,3 +88,42 @@ def test_rgb_images_and_the_overlay_tint(view):
     assert np.array_equal(shown_rgb(view, 0, 1), under)
     view.set_overlay(None)
     assert np.array_equal(shown_rgb(view, 0, 0), under)
+
+
+def test_a_real_click_on_a_cell_reports_that_cell(qtbot, view):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    view.set_matrix(np.arange(12, dtype=np.float32).reshape(3, 4))
+    seen = []
+    view.cellClicked.connect(lambda r, c: seen.append((r, c)))
+    for r, c in [(0, 0), (2, 3), (1, 2)]:
+        point = view.mapFromScene(view.plot.vb.mapViewToScene(QPointF(c + 0.5, r + 0.5)))
+        QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, point)
+    assert seen == [(0, 0), (2, 3), (1, 2)]
+    QTest.mouseClick(view.viewport(), Qt.RightButton, Qt.NoModifier, point)
+    assert len(seen) == 3
+
+
+def test_marks_and_highlight_read_back(view):
+    view.set_matrix(np.zeros((4, 4), np.float32))
+    view.set_marks([(1, 2), (3, 0)])
+    view.set_highlight((0, 1, 2, 3))
+    assert view.marks() == [(1, 2), (3, 0)] and view.highlight() == (0, 1, 2, 3)
+    view.set_marks([(2, 2)])
+    view.set_highlight(None)
+    assert view.marks() == [(2, 2)] and view.highlight() is None
+
+
+def test_numbers_are_never_drawn_under_the_readable_size(shown):
+    """An 8x8 grid in a 200 px view has cells too small for a 14 px number: none are drawn
+    (the texts are kept for when the view grows)."""
+    from PySide6.QtGui import QImage
+    small = shown(MatrixView(show_numbers=True, colormap="gray"), 200, 200)
+    small.set_matrix(np.zeros((8, 8), np.float32), levels=(0, 1))
+    blank = small.grab().toImage()
+    small.set_matrix(np.full((8, 8), 0.5, np.float32), levels=(0, 1))   # grey: text would show
+    image = small.grab().toImage().convertToFormat(QImage.Format_RGB32)
+    grey = image.pixelColor(image.width() // 2, image.height() // 2)
+    colours = {image.pixelColor(x, y).name() for x in range(40, 160, 3) for y in range(40, 160, 3)}
+    assert colours == {grey.name()}, "numbers were drawn in 24-px cells"
+    assert blank.size() == image.size()

@@ -1,17 +1,16 @@
 """`MapGrid`: many small 2-D maps (filters, feature maps) in one GraphicsLayoutWidget.
 
 One view box and image per map, made once for a given count. An update colours each map in numpy
-(its levels, then the colour map as a table of ARGB32 colours) and hands the pixels to a
-`PixelImage`: no lookup-table render by pyqtgraph on the next paint (the Train page redraws
-these grids every second while a model trains, taking the GUI thread's time from torch).
+(its own levels, then the colour map's RGBA table) and hands the pixels to a `PixelImage`.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 
+from gui import style
 from gui.widgets.matrix_view import COLORMAPS
-from gui.widgets.pixel_image import PixelImage, argb_lut, gray8
+from gui.widgets.pixel_image import PixelImage, gray8, rgba_lut
 
 
 class MapGrid(pg.GraphicsLayoutWidget):
@@ -19,7 +18,7 @@ class MapGrid(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.columns = columns
         self._cmap = COLORMAPS[colormap]()
-        self._lut = argb_lut(self._cmap)            # (256,) ARGB32 colours of the colour map
+        self._lut = rgba_lut(self._cmap)            # (256, 4) RGBA colours of the colour map
         self._images: list[PixelImage] = []
         self._labels: list[pg.LabelItem] = []
         self._count = -1
@@ -32,7 +31,7 @@ class MapGrid(pg.GraphicsLayoutWidget):
             if k and k % self.columns == 0:
                 self.nextRow()
             cell = self.addLayout()
-            label = cell.addLabel(titles[k] if titles else "", size="8pt")
+            label = cell.addLabel(titles[k] if titles else "", size=f"{style.px('small')}px")
             cell.nextRow()
             # no context menu: a map is not for panning, and each menu costs ~5 ms of widgets
             box = cell.addViewBox(lockAspect=True, invertY=True, enableMouse=False,
@@ -59,7 +58,7 @@ class MapGrid(pg.GraphicsLayoutWidget):
             self._rebuild(maps.shape[0], titles)
         elif titles:
             for label, t in zip(self._labels, titles):
-                label.setText(t, size="8pt")
+                label.setText(t, size=f"{style.px('small')}px")
         shared = None
         if levels == "shared" and maps.size:
             shared = (float(maps.min()), float(maps.max()) or 1.0)
@@ -78,8 +77,12 @@ class MapGrid(pg.GraphicsLayoutWidget):
             else:
                 img.set_pixels(self._lut[gray8(m, *lv)])
 
+    def image(self, k: int) -> PixelImage:
+        """The image item of map `k`."""
+        return self._images[k]
+
     def pixels(self, k: int) -> np.ndarray:
-        """The pixels map `k` is shown with: (H, W) ARGB32, or (H, W, 4) RGBA for RGB maps."""
+        """The pixels map `k` is shown with: (H, W, 4) RGBA."""
         return self._images[k].image
 
     @property

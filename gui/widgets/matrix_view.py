@@ -1,15 +1,14 @@
 """`MatrixView`: a 2-D array as a heatmap, with numbers in the cells when they fit.
 
-Used for inputs, kernels, feature maps, pooling windows and gate heatmaps. Kept cheap to update
-because animations call it every step (pyqtgraph's performance notes):
-- the image, the covers and the highlight rectangles are made once; an update calls `setImage`
-  with fixed levels;
+Used for inputs, kernels, feature maps, pooling windows and gate heatmaps. Animations update it
+every step, so (pyqtgraph's performance notes):
+- the image, the cover and the highlight rectangles are made once; an update calls `setImage`
+  with fixed levels and the colour map's lookup table;
 - all the cell numbers are drawn by ONE graphics item in one paint call (not one TextItem per
-  cell), with the font sized to the cell on screen, so they stay readable on a projector;
+  cell), with the font sized to the cell on screen (within the presenter scale's limits), so
+  they stay readable on a projector, and none drawn where a cell is too small to read one;
 - cells not computed yet are hidden under a neutral cover (`mask=` / `set_filled`), so an
-  animation step only uncovers a cell instead of re-rendering the map; the cover and the
-  numbers mark just the cells that changed as dirty, so a step repaints a few cells, not the
-  whole view.
+  animation step only uncovers a cell instead of re-rendering the map.
 """
 from __future__ import annotations
 
@@ -19,7 +18,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from gui.widgets.pixel_image import PixelImage, argb_lut, rgb_to_argb32, to_argb32
+from gui import style
+from gui.widgets.pixel_image import PixelImage, rgba_lut
 
 COLORMAPS = {
     "gray": lambda: pg.colormap.get("CET-L1"),       # black -> white, for images
@@ -28,7 +28,7 @@ COLORMAPS = {
     "magma": lambda: pg.colormap.get("magma"),
 }
 NOT_YET_RGBA = (236, 236, 236, 255)   # cells an animation has not reached yet
-LUT_PATH_CELLS = 16384                # grids larger than 128x128 are coloured by pyqtgraph's LUT
+LUT_PATH_CELLS = 128 * 128            # larger maps are coloured by pyqtgraph's lookup table
 
 
 def _number(fmt: str, v: float) -> str:
@@ -92,8 +92,6 @@ class CellCover(pg.GraphicsObject):
 class CellNumbers(pg.GraphicsObject):
     """The numbers of every cell of an (H, W) grid, painted in one go in device pixels."""
 
-    MIN_CELL_PX = 16   # below this a number cannot be read: draw none
-
     def __init__(self):
         super().__init__()
         # (H, W); not `self.shape`, which would hide QGraphicsItem.shape(), which Qt calls on
@@ -128,10 +126,10 @@ class CellNumbers(pg.GraphicsObject):
             return
         t = painter.transform()
         cell_w, cell_h = abs(t.m11()), abs(t.m22())
-        if min(cell_w, cell_h) < self.MIN_CELL_PX:
-            return
         longest = max((len(s) for s in self.texts), default=1) or 1
-        px = int(max(7, min(cell_h * 0.42, cell_w / (0.62 * longest + 0.6), 26)))
+        px = int(min(cell_h * 0.5, cell_w / (0.62 * longest + 0.4), style.px("cell_max")))
+        if px < style.MIN_READABLE_PX:   # a number this small cannot be read: draw none
+            return
         font = QFont()
         font.setPixelSize(px)
         painter.save()
@@ -145,6 +143,17 @@ class CellNumbers(pg.GraphicsObject):
             painter.drawText(QRectF(centre.x() - cell_w / 2, centre.y() - cell_h / 2, cell_w, cell_h),
                              Qt.AlignCenter, self.texts[k])
         painter.restore()
+
+
+class MatrixImage(PixelImage):
+    """The heatmap's image; `clicked(pos)` on a left click, in image coordinates."""
+
+    clicked = Signal(object)
+
+    def mouseClickEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton:
+            event.accept()
+            self.clicked.emit(event.pos())
 
 
 class MatrixView(pg.GraphicsLayoutWidget):
@@ -169,7 +178,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.plot.setAspectLocked(True)
         for name in ("left", "bottom"):
             self.plot.showAxis(name, axes)
-        self.image = PixelImage(axisOrder="row-major")
+        self.image = MatrixImage(axisOrder="row-major")
+        self.image.clicked.connect(self._on_image_click)
         self.plot.addItem(self.image)
         self.overlay = PixelImage(axisOrder="row-major")     # RGBA tint (e.g. padding cells)
         self.overlay.setZValue(1)
@@ -195,7 +205,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._values = np.zeros((0, 0), np.float32)
         self._highlights: dict[str, QGraphicsRectItem] = {}
         self._marks: list[QGraphicsRectItem] = []
-        self.image.mouseClickEvent = self._on_image_click
+        style.presenter().scaleChanged.connect(self.numbers.update)
 
     # -- data ----------------------------------------------------------------------------------
     def set_matrix(self, values, levels: tuple[float, float] | None = None,
@@ -235,8 +245,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
 
     def set_rgb(self, rgb: np.ndarray) -> None:
         """Show an (H, W, 3) colour image in [0, 1] (no numbers)."""
-        argb = rgb_to_argb32(np.round(np.clip(rgb, 0, 1) * 255))
-        self.image.set_pixels(np.ascontiguousarray(argb))
+        rgba = np.full(rgb.shape[:2] + (4,), 255, np.uint8)
+        rgba[..., :3] = np.round(np.clip(np.nan_to_num(rgb), 0, 1) * 255)
+        self.image.set_pixels(rgba)
         self.numbers.set_cells((0, 0), [], np.zeros(0, bool), np.zeros(0, bool))
         self.cover.set_mask(np.ones(rgb.shape[:2], bool))
         if rgb.shape[:2] != self._shape:
@@ -244,17 +255,17 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.plot.setRange(QRectF(0, 0, rgb.shape[1], rgb.shape[0]), padding=0.02)
 
     def _show_values(self, values: np.ndarray, levels: tuple[float, float]) -> None:
-        """Colour (H, W) finite values. Small grids (the animated ones) are coloured here
-        through the colour map's ARGB32 table, so the image item draws the pixels as they are;
-        photos go through pyqtgraph's lookup table (an Indexed8 image Qt converts once), which
-        for 512x512 is ~1 ms faster than numpy's gather."""
+        """Colour (H, W) finite values through the colour map at fixed levels. The small grids
+        an animation updates every step are coloured here, in numpy, and handed over as RGBA:
+        pyqtgraph's lookup-table path builds a colour table and an indexed image Qt converts
+        at every paint, which would cost the conv step its 4 ms budget (benchmarks/conv_step.py).
+        Photo-sized maps take pyqtgraph's path, which is faster there."""
         if values.size > LUT_PATH_CELLS:
             self.image.setImage(values, levels=levels, lut=self._lut, autoLevels=False)
             return
         lo, hi = levels
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
-        idx = np.clip((values - lo) * scale, 0, 255).astype(np.uint8)
-        self.image.set_pixels(self._argb[idx])
+        self.image.set_pixels(self._lut[np.clip((values - lo) * scale, 0, 255).astype(np.uint8)])
 
     def _auto_levels(self, values: np.ndarray) -> tuple[float, float]:
         if values.size == 0:
@@ -266,10 +277,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
 
     def _set_luts(self) -> None:
-        # the colour map as (256, 3) RGB bytes (which numbers need dark text) and as (256,)
-        # ARGB32 colours (what the cells are painted with)
-        self._lut = self._cmap.getLookupTable(nPts=256, alpha=False).astype(np.uint8)
-        self._argb = argb_lut(self._cmap)
+        # the colour map as (256, 4) RGBA bytes: what the cells are painted with, and which
+        # numbers need dark text
+        self._lut = rgba_lut(self._cmap)
 
     def set_colormap(self, name: str) -> None:
         self._colormap_name = name
@@ -287,10 +297,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         if mask is None or not mask.any():
             self.overlay.clear()
             return
-        # one premultiplied ARGB32 colour where the mask is set (premultiplying an RGBA image
-        # of a padded photo, pixel by pixel, took several ms)
-        tint = to_argb32(np.array([[rgba]], np.uint8))[0, 0]
-        self.overlay.set_pixels(np.where(mask, tint, np.uint32(0)).astype(np.uint32))
+        pixels = np.zeros(mask.shape + (4,), np.uint8)
+        pixels[mask] = rgba
+        self.overlay.set_pixels(pixels)
 
     # -- numbers in cells ----------------------------------------------------------------------
     def _numbers_wanted(self) -> bool:
@@ -356,14 +365,24 @@ class MatrixView(pg.GraphicsLayoutWidget):
                 item.setVisible(False)
 
     # -- interaction ---------------------------------------------------------------------------
-    def _on_image_click(self, event) -> None:
-        if event.button() != Qt.LeftButton or self._shape is None:
+    def _on_image_click(self, pos) -> None:
+        if self._shape is None:
             return
-        pos = event.pos()
         r, c = int(np.floor(pos.y())), int(np.floor(pos.x()))
         if 0 <= r < self._shape[0] and 0 <= c < self._shape[1]:
-            event.accept()
             self.cellClicked.emit(r, c)
+
+    def marks(self) -> list[tuple[int, int]]:
+        """The cells marked by `set_marks` that are shown, (row, col)."""
+        return [(int(m.rect().y()), int(m.rect().x())) for m in self._marks if m.isVisible()]
+
+    def highlight(self, key: str = "main") -> tuple[int, int, int, int] | None:
+        """The outlined cells (r0, c0, h, w) of a highlight, or None when hidden."""
+        item = self._highlights.get(key)
+        if item is None or not item.isVisible():
+            return None
+        r = item.rect()
+        return (round(r.y()), round(r.x()), round(r.height()), round(r.width()))
 
     def values(self) -> np.ndarray:
         """The array last shown (what tests compare against)."""
