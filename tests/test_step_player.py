@@ -51,3 +51,19 @@ def test_empty_trace_disables_controls(qtbot):
     assert not bar.play_button.isEnabled()
     player.play()
     assert not player.playing
+
+
+def test_a_long_counter_does_not_run_into_the_speed_label(shown):
+    """ "step 42584 / 172890" used to be drawn over "Speed" (a 120 px label)."""
+    from PySide6.QtWidgets import QLabel
+    from gui.widgets.step_player import StepPlayer, StepPlayerBar
+    player = StepPlayer()
+    bar = shown(StepPlayerBar(player), 700, 40)
+    player.set_count(172890, index=42583)
+    bar.layout().activate()
+    label = bar.position_label
+    speed = next(w for w in bar.findChildren(QLabel) if w.text() == "Speed")
+    assert label.text() == "step 42584 / 172890"
+    needed = label.fontMetrics().horizontalAdvance(label.text())
+    assert label.width() >= needed
+    assert label.geometry().right() < speed.geometry().left()

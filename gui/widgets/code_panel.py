@@ -1,17 +1,17 @@
 """`CodePanel`: the equivalent PyTorch code for the current settings, with a Copy button."""
 from __future__ import annotations
 
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from gui import style
 
 
 class CodePanel(QWidget):
     def __init__(self, title: str = "PyTorch", parent=None):
         super().__init__(parent)
         self.editor = QPlainTextEdit(readOnly=True)
-        font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-        font.setPointSizeF(max(font.pointSizeF(), 10.0))
-        self.editor.setFont(font)
+        style.set_role(self.editor, "code")
         self.editor.setLineWrapMode(QPlainTextEdit.NoWrap)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy this code to the clipboard")

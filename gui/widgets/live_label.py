@@ -25,11 +25,12 @@ class LiveLabel(QWidget):
 
     def sizeHint(self) -> QSize:
         fm = self.label.fontMetrics()
-        return QSize(max(self._min_width, fm.horizontalAdvance(self.label.text()[:60])),
+        return QSize(max(self._min_width, self.minimumWidth(),
+                         fm.horizontalAdvance(self.label.text()[:60])),
                      fm.lineSpacing() * self._lines + 6)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(self._min_width, self.sizeHint().height())
+        return QSize(max(self._min_width, self.minimumWidth()), self.sizeHint().height())
 
     def resizeEvent(self, event) -> None:
         self.label.setGeometry(self.rect())

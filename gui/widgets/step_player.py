@@ -7,7 +7,7 @@ page: Space, Left/Right (and Page Up/Down, which presentation clickers send), Ho
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
@@ -136,7 +136,7 @@ class StepPlayerBar(QWidget):
         self.position = QSlider(Qt.Horizontal)
         self.position.setToolTip("Drag to any step")
         self.position.valueChanged.connect(player.go_to)
-        self.position_label = LiveLabel(min_width=120)
+        self.position_label = LiveLabel(min_width=60)
         self.speed_slider = QSlider(Qt.Horizontal)
         self.speed_slider.setRange(0, len(SPEEDS) - 1)
         self.speed_slider.setMaximumWidth(120)
@@ -186,21 +186,33 @@ class StepPlayerBar(QWidget):
         self.addAction(action)
 
     def _on_step(self, index: int) -> None:
-        self.position.blockSignals(True)
-        self.position.setValue(index)
-        self.position.blockSignals(False)
+        with QSignalBlocker(self.position):
+            self.position.setValue(index)
         self._update_label()
 
     def _on_count(self, count: int) -> None:
-        self.position.blockSignals(True)
-        self.position.setRange(0, max(0, count - 1))
-        self.position.setValue(self.player.index)
-        self.position.blockSignals(False)
+        with QSignalBlocker(self.position):
+            self.position.setRange(0, max(0, count - 1))
+            self.position.setValue(self.player.index)
+        self._fit_label()
         enabled = count > 0
         for w in (self.first_button, self.back_button, self.play_button, self.forward_button,
                   self.last_button, self.position):
             w.setEnabled(enabled)
         self._update_label()
+
+    def _fit_label(self) -> None:
+        """Room for the widest counter this trace can show ("step 172890 / 172890"), so a long
+        trace's counter never runs into the Speed label."""
+        n = self.player.count
+        widest = f"{self.step_name} {n} / {n}" if n else "—"
+        self.position_label.setMinimumWidth(
+            self.position_label.fontMetrics().horizontalAdvance(widest) + 12)
+
+    def changeEvent(self, event) -> None:     # a new presenter scale: the counter's room too
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self._fit_label()
 
     def _update_label(self) -> None:
         n = self.player.count
@@ -215,7 +227,6 @@ class StepPlayerBar(QWidget):
 
     def _on_speed(self, speed: float) -> None:
         nearest = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
-        self.speed_slider.blockSignals(True)
-        self.speed_slider.setValue(nearest)
-        self.speed_slider.blockSignals(False)
+        with QSignalBlocker(self.speed_slider):
+            self.speed_slider.setValue(nearest)
         self.speed_label.setText(f"{speed:g}/s")
