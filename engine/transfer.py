@@ -430,3 +430,26 @@ def torchvision_model(name: str, pretrained: bool = True) -> nn.Module:
             raise WeightsError(f"{path.name} is not a readable {name} checkpoint "
                                f"({type(exc).__name__}); delete it and download again.") from exc
     return model.eval()
+
+
+# -- one place that builds any of the offered bases ---------------------------------------------
+BASES = {"backbone": "TinyVGG trained on digits (shipped)", "resnet18": "ResNet-18 (ImageNet)",
+         "vgg16": "VGG16 (ImageNet)"}
+
+
+def load_base(name: str, pretrained: bool = True) -> nn.Module:
+    """The shipped digit backbone ("backbone") or a torchvision model ("resnet18", "vgg16";
+    untrained with pretrained=False, else from the hub cache: WeightsError when not cached)."""
+    if name == "backbone":
+        return load_backbone()
+    if name not in TORCHVISION_MODELS:
+        raise ValueError(f"Unknown base {name!r}: choose one of {', '.join(BASES)}.")
+    return torchvision_model(name, pretrained)
+
+
+def as_rgb32(data: torch.utils.data.TensorDataset) -> torch.utils.data.TensorDataset:
+    """Greyscale 28x28 images as the 3x32x32 an ImageNet net accepts (VGG16's five pools need
+    at least 32): nearest-neighbour resize, the grey channel repeated (what transfer_code shows)."""
+    x, y = data.tensors
+    x = nn.functional.interpolate(x, size=32).repeat(1, 3, 1, 1)  # (N, 3, 32, 32)
+    return torch.utils.data.TensorDataset(x, y)

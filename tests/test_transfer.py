@@ -277,3 +277,15 @@ def test_cached_weights_load_into_torchvision_model(tmp_path, monkeypatch):
     model = transfer.torchvision_model("resnet18")
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
                                                   reference.state_dict().values()))
+
+
+def test_load_base_and_rgb_adaptor_match_the_code(backbone):
+    assert torch.equal(transfer.load_base("backbone").classifier[-1].weight,
+                       backbone.classifier[-1].weight)
+    data = transfer.as_rgb32(tiny_data(16))
+    x = data.tensors[0]
+    assert x.shape == (16, 3, 32, 32) and torch.equal(x[:, 0], x[:, 2])
+    expected = nn.functional.interpolate(tiny_data(16).tensors[0], size=32).repeat(1, 3, 1, 1)
+    assert torch.equal(x, expected)
+    with pytest.raises(ValueError, match="Unknown base"):
+        transfer.load_base("alexnet")
