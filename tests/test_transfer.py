@@ -1,5 +1,4 @@
 """Transfer learning (engine.transfer) and its target task (engine.data.shapes), against torch."""
-import copy
 import io
 import math
 
@@ -18,7 +17,7 @@ from engine.transfer import (CODE_ARCHS, TransferConfig, WeightsError, compare_r
 torchvision = pytest.importorskip("torchvision")
 
 
-def tiny_data(n=64, seed=0, num_classes=8):
+def tiny_data(n=64, seed=0):
     train, _, _ = make_shapes(n_train=n, n_test=8, seed=seed)
     return train
 
@@ -175,7 +174,6 @@ def test_code_runs_and_trains_what_prepare_trains(backbone, mode):
     assert model(torch.rand(1, 1, 28, 28)).shape == (1, 8)
 
 
-@pytest.mark.slow
 def test_resnet_code_runs_with_untrained_weights():
     code = transfer_code("finetune", "resnet18", num_classes=8, epochs=1, n_train=16,
                          batch_size=8, pretrained=False)
@@ -213,7 +211,6 @@ def test_too_few_shapes_is_refused():
 
 
 # -- the experiment ----------------------------------------------------------------------------
-@pytest.mark.slow
 def test_compare_runs_transfer_beats_scratch_with_few_labels():
     torch.set_num_threads(1)
     runs = compare_runs(TransferConfig(n_train=120, n_test=400, epochs=4))

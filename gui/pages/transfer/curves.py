@@ -1,0 +1,82 @@
+"""`AccuracyCurves`: test accuracy after every epoch, one curve per run, on one plot.
+
+From scratch (grey), frozen backbone + new head (blue), fine-tuned (orange), and the notes' two
+stages, the head trained on the frozen base and then the last block unfrozen (green, its second
+stage continuing the frozen curve). Curves are made once per run; events only append points.
+"""
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from gui import style
+
+RUN_STYLE = {   # run -> (colour, legend text)
+    "scratch": ("#7f7f7f", "from scratch"),
+    "frozen": ("#1f77b4", "frozen backbone, new head"),
+    "finetune": ("#e6550d", "fine-tuned (head + last block)"),
+    "frozen+finetune": ("#2ca02c", "head first, then last block"),
+}
+
+
+class AccuracyCurves(pg.PlotWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setMinimumSize(260, 200)
+        self.setToolTip("Test accuracy on the held-out shapes after every epoch, one curve per "
+                        "run; all runs see the same labelled shapes")
+        plot = self.getPlotItem()
+        plot.setTitle("Test accuracy (%)")
+        plot.setLabel("bottom", "epoch")
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setYRange(0, 100, padding=0.02)
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.legend = plot.addLegend(offset=(-5, -30), labelTextSize=f"{style.px('body')}px")
+        self._points: dict[str, tuple[list[float], list[float]]] = {}
+        self._items: dict[str, pg.PlotDataItem] = {}
+
+    def clear_runs(self, runs=None) -> None:
+        """Take the curves of `runs` (all when None) off the plot."""
+        for run in list(self._items if runs is None else runs):
+            item = self._items.pop(run, None)
+            if item is not None:
+                self.getPlotItem().removeItem(item)
+            self._points.pop(run, None)
+
+    def add_epochs(self, events) -> None:
+        """Append the epoch events (RunEvent) of a batch; step events are ignored."""
+        touched = set()
+        for event in events:
+            if event.kind != "epoch":
+                continue
+            xs, ys = self._points.setdefault(event.run, ([], []))
+            xs.append(float(event.epoch_offset + event.epoch + 1))
+            ys.append(100.0 * event.test_accuracy)
+            touched.add(event.run)
+        for run in touched:
+            self._item(run).setData(*self._points[run])
+
+    def continue_from(self, run: str, source: str) -> None:
+        """Start `run`'s curve with `source`'s points (a second stage continues the first)."""
+        xs, ys = self.curve(source)
+        self._points[run] = (xs, ys)
+        if xs:
+            self._item(run).setData(xs, ys)
+
+    def _item(self, run: str) -> pg.PlotDataItem:
+        if run not in self._items:
+            color, label = RUN_STYLE.get(run, ("#000000", run))
+            self._items[run] = self.getPlotItem().plot(
+                [], [], pen=pg.mkPen(color, width=3), symbol="o", symbolSize=7,
+                symbolBrush=color, symbolPen=None, name=label)
+            style.polish(self)
+        return self._items[run]
+
+    def curve(self, run: str) -> tuple[list[float], list[float]]:
+        """(epochs, accuracy %) of a run as plotted; empty when it has not run."""
+        xs, ys = self._points.get(run, ([], []))
+        return list(xs), list(ys)
+
+    def runs(self) -> list[str]:
+        return [run for run in self._items]
