@@ -55,11 +55,11 @@ def test_layers_and_counts_follow_the_mode_clicked(page):
         assert page.layers.summary.text().startswith(f"Trainable: {trainable:,} of {total:,}")
         rows = page.layers.rows()
         states = {r[0].split()[0]: r[2] for r in rows}
-        assert states["classifier.2"] == "trainable" and "(new head)" in rows[-1][0]
-        assert states["features.0"] == ("trainable" if mode == "scratch" else "frozen")
-        assert states["features.7"] == ("frozen" if mode == "frozen" else "trainable")
-        assert states["features.1"] == "no weights"
-        shown = sum(int(r[1].replace(",", "")) for r in rows if r[2] == "trainable")
+        assert states["classifier.2"] == "new head" and rows[-1][0] == "classifier.2  Linear"
+        assert states["features.0"] == ("trains" if mode == "scratch" else "frozen")
+        assert states["features.7"] == ("frozen" if mode == "frozen" else "trains")
+        assert states["features.1"] == "–"
+        shown = sum(int(r[1].replace(",", "")) for r in rows if r[2] in ("trains", "new head"))
         assert shown == trainable
     assert page.layers.rows()[-1][1] == f"{10 * 7 * 7 * 8 + 8:,}"     # Linear(490, 8)
 
@@ -91,14 +91,15 @@ def test_compare_all_three_trains_in_the_worker_like_the_engine(page, qtbot):
         xs, ys = page.curves.curve(mode)
         assert xs == [1.0, 2.0]
         assert ys == pytest.approx([100 * a for a in expected[mode].test_accuracy], abs=1e-6)
-    assert "frozen backbone, new head: " in c.status.text()
+    final = f"frozen backbone, new head: {100 * expected['frozen'].test_accuracy[-1]:.1f} %"
+    assert final in page.results.text()
     assert c.stage_two.isEnabled()
     # the notes' second stage: the frozen run's model, its last block unfrozen, continued
     frozen = page.trained_model("frozen")
     click(c.stage_two)
     qtbot.waitUntil(lambda: not page.runner.running, timeout=60_000)
     xs, ys = page.curves.curve("frozen+finetune")
-    assert xs == [1.0, 2.0, 3.0, 4.0] and ys[:2] == page.curves.curve("frozen")[1]
+    assert xs == [2.0, 3.0, 4.0] and ys[0] == page.curves.curve("frozen")[1][-1]
     tuned = page.trained_model("frozen+finetune")
     assert torch.equal(tuned.features[0].weight, transfer.load_backbone().features[0].weight)
     assert not torch.equal(tuned.features[7].weight, frozen.features[7].weight)
@@ -125,7 +126,7 @@ def test_resnet_without_weights_offers_a_download_and_trains_after_it(page, qtbo
     assert "not downloaded" in c.weights.text()
     assert not c.compare.isEnabled() and c.download.isEnabled()
     rows = page.layers.rows()
-    assert rows[-1][0].startswith("fc") and "(new head)" in rows[-1][0]
+    assert rows[-1][0] == "fc  Linear" and rows[-1][2] == "new head"
     assert [r[2] for r in rows if r[0].startswith("layer4")] == ["frozen", "frozen"]
     reference = torchvision.models.resnet18(weights=None)
 
@@ -150,6 +151,15 @@ def test_resnet_without_weights_offers_a_download_and_trains_after_it(page, qtbo
     assert c.compare.isEnabled() and not c.download.isVisible()
     assert "model.fc = nn.Linear(model.fc.in_features, 8)" in page.code.code()
     assert 'models.resnet18(weights="DEFAULT")' in page.code.code()
+    # and it trains: the grey shapes as 3x32x32, only the new fc changes
+    type_into(c.bind.widgets()["n_train"], "16")
+    type_into(c.bind.widgets()["epochs"], "1")
+    click(c.train_selected)
+    qtbot.waitUntil(lambda: not page.runner.running, timeout=60_000)
+    assert page.curves.curve("frozen")[0] == [1.0]
+    trained = page.trained_model("frozen")
+    assert torch.equal(trained.layer4[1].conv2.weight, reference.layer4[1].conv2.weight)
+    assert trained.fc.out_features == 8
 
 
 def test_page_fits_1280x720_without_horizontal_scrolling(page):

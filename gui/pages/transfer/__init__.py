@@ -1,21 +1,22 @@
 """The Transfer learning page: a pretrained network reused on a new task with few labels.
 
 Left: the pretrained network, what trains (from scratch / frozen / fine-tuned) and the training
-settings. Middle: the layers coloured frozen / trainable with their parameter counts, and the
-PyTorch code of the notes' recipe for the current choice. Right: the test-accuracy curves of
-the runs on one plot. Training runs in `gui.workers.TrainRunner` (a QThread around
+settings. Right, first tab: the layers coloured frozen / trainable with their parameter counts,
+next to the test-accuracy curves of the runs on one plot; second tab: the PyTorch code of the
+notes' recipe for the current choice. Training runs in `gui.workers.TrainRunner` (a QThread around
 engine.train.fit); the ImageNet weights download in `jobs.DownloadRunner`.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QTabWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from engine import transfer
 from engine.data.shapes import SHAPE_CLASSES
 from gui.pages.base import Page
 from gui.pages.transfer.controls import TransferControls, TransferSettings
-from gui.pages.transfer.curves import RUN_STYLE, AccuracyCurves
+from gui.pages.transfer.curves import RUN_STYLE, AccuracyCurves, legend_html
 from gui.pages.transfer.jobs import DownloadRunner, RunSpec, TrainingJob
 from gui.pages.transfer.layers import LayerStateTable
 from gui.widgets.code_panel import CodePanel
@@ -47,8 +48,13 @@ class TransferPage(Page):
         self.controls_panel = TransferControls(self.settings, self._settings_changed)
         self.bind = self.controls_panel.bind
         self.layers = LayerStateTable()
-        self.code = CodePanel("PyTorch: the notes' recipe for this choice")
+        self.code = CodePanel("PyTorch: the notes' recipe for this choice (it runs as shown)")
         self.curves = AccuracyCurves()
+        self.results = QLabel(self.summary())
+        self.results.setWordWrap(True)
+        # its lines wrap: the plot's width decides the column's, not the longest line
+        self.results.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.results.setToolTip("Each run's test accuracy after its last epoch")
         self.runner = TrainRunner(self, on_progress=self.curves.add_epochs,
                                   on_finished=self._on_finished, on_failed=self._on_failed,
                                   on_running=self._update_buttons, emit_interval_s=0.2)
@@ -71,19 +77,23 @@ class TransferPage(Page):
         left.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         left.setMinimumWidth(self.controls_panel.minimumSizeHint().width() + 24)
         left.setMaximumWidth(380)
+        results = QWidget()
+        column = QVBoxLayout(results)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.curves, 1)
+        column.addWidget(self.results)
+        training = QSplitter(Qt.Horizontal)
+        training.addWidget(self.layers)
+        training.addWidget(results)
+        training.setChildrenCollapsible(False)
+        self.layers.setMinimumWidth(340)
+        # the code gets a tab of its own: its lines need the width of both panels
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.layers, "Layers: frozen / trainable")
+        self.tabs.addTab(training, "Layers and training")
         self.tabs.addTab(self.code, "PyTorch code")
-        self.tabs.setMinimumWidth(300)
-        right = QSplitter(Qt.Horizontal)
-        right.addWidget(self.tabs)
-        right.addWidget(self.curves)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        right.setChildrenCollapsible(False)
         layout = QHBoxLayout(self)
         layout.addWidget(left)
-        layout.addWidget(right, 1)
+        layout.addWidget(self.tabs, 1)
 
     def _connect(self) -> None:
         c = self.controls_panel
@@ -133,6 +143,7 @@ class TransferPage(Page):
         lr = s.finetune_lr if s.mode == "finetune" else s.lr
         self.code.set_code(transfer.transfer_code(s.mode, s.base, NUM_CLASSES, lr, s.epochs,
                                                   n_train=s.n_train))
+        self.curves.show_epochs(s.epochs * (2 if "frozen+finetune" in self.curves.runs() else 1))
         self._show_weights()
         self._update_buttons()
 
@@ -185,13 +196,15 @@ class TransferPage(Page):
                        transfer.run_config("finetune", cfg), epoch_offset=cfg.epochs)
         self._start([spec])
         self.curves.continue_from("frozen+finetune", "frozen")
+        self.curves.show_epochs(2 * cfg.epochs)
 
     def _on_finished(self, result) -> None:
         if self._job is not None:
             self._trained.update(self._job.models)
         level = "info" if result.status in ("finished", "stopped") else "error"
         self.notify(result.message, level)
-        self.controls_panel.status.setText(self.summary() or result.message)
+        self.controls_panel.status.setText("" if level == "info" else result.message)
+        self.results.setText(self.summary())
         self._update_buttons()
 
     def trained_model(self, run: str):
@@ -199,13 +212,13 @@ class TransferPage(Page):
         return self._trained.get(run)
 
     def summary(self) -> str:
-        """The last test accuracy of every run on the plot, one line each."""
-        lines = []
-        for run in self.curves.runs():
+        """The legend of the curves with each run's last test accuracy (HTML)."""
+        parts = []
+        for run in RUN_STYLE:
             _, ys = self.curves.curve(run)
-            if ys:
-                lines.append(f"{RUN_STYLE[run][1]}: {ys[-1]:.1f} %")
-        return "Test accuracy after the last epoch:<br>" + "<br>".join(lines) if lines else ""
+            if ys or run != "frozen+finetune":
+                parts.append(legend_html(run, f": {ys[-1]:.1f} %" if ys else ": not trained"))
+        return "Test accuracy after the last epoch:<br>" + "<br>".join(parts)
 
     def _on_failed(self, message: str) -> None:
         self.notify(message, "error")

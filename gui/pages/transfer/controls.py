@@ -123,9 +123,9 @@ class TransferControls(QWidget):
         return box
 
     def _buttons(self) -> QVBoxLayout:
-        self.train_selected = QPushButton("Train the selected run")
+        self.train_selected = QPushButton("Train selected")
         self.train_selected.setToolTip("Train the run chosen in 2. on the labelled shapes")
-        self.compare = QPushButton("Compare all three")
+        self.compare = QPushButton("Compare all 3")
         self.compare.setToolTip("Train from scratch, frozen and fine-tuned one after the other "
                                 "and draw their curves on one plot")
         self.stage_two = QPushButton("Then unfreeze the last block and fine-tune")
@@ -136,10 +136,9 @@ class TransferControls(QWidget):
         self.stop.setToolTip("Stop training after the current step")
         column = QVBoxLayout()
         row = QHBoxLayout()
-        row.addWidget(self.train_selected)
-        row.addWidget(self.stop)
+        for button in (self.train_selected, self.compare, self.stop):
+            row.addWidget(button)
         column.addLayout(row)
-        column.addWidget(self.compare)
         column.addWidget(self.stage_two)
         return column
 

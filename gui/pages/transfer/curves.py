@@ -3,6 +3,8 @@
 From scratch (grey), frozen backbone + new head (blue), fine-tuned (orange), and the notes' two
 stages, the head trained on the frozen base and then the last block unfrozen (green, its second
 stage continuing the frozen curve). Curves are made once per run; events only append points.
+The legend is the page's results line under the plot (`legend_html`): inside the plot it hid
+the curves where they start.
 """
 from __future__ import annotations
 
@@ -16,6 +18,11 @@ RUN_STYLE = {   # run -> (colour, legend text)
     "finetune": ("#e6550d", "fine-tuned (head + last block)"),
     "frozen+finetune": ("#2ca02c", "head first, then last block"),
 }
+
+
+def legend_html(run: str, text: str = "") -> str:
+    color, label = RUN_STYLE.get(run, ("#000000", run))
+    return f'<span style="color:{color}">■</span>&nbsp;{label}{text}'
 
 
 class AccuracyCurves(pg.PlotWidget):
@@ -32,9 +39,12 @@ class AccuracyCurves(pg.PlotWidget):
         plot.setMouseEnabled(x=False, y=False)
         plot.setYRange(0, 100, padding=0.02)
         plot.getAxis("bottom").enableAutoSIPrefix(False)
-        self.legend = plot.addLegend(offset=(-5, -30), labelTextSize=f"{style.px('body')}px")
         self._points: dict[str, tuple[list[float], list[float]]] = {}
         self._items: dict[str, pg.PlotDataItem] = {}
+
+    def show_epochs(self, epochs: int) -> None:
+        """Fix the epoch axis to 1 .. `epochs` (before a run draws anything)."""
+        self.getPlotItem().setXRange(0.5, max(epochs, 2) + 0.5, padding=0)
 
     def clear_runs(self, runs=None) -> None:
         """Take the curves of `runs` (all when None) off the plot."""
@@ -58,18 +68,18 @@ class AccuracyCurves(pg.PlotWidget):
             self._item(run).setData(*self._points[run])
 
     def continue_from(self, run: str, source: str) -> None:
-        """Start `run`'s curve with `source`'s points (a second stage continues the first)."""
+        """Start `run`'s curve at `source`'s last point (a second stage continues the first)."""
         xs, ys = self.curve(source)
-        self._points[run] = (xs, ys)
+        self._points[run] = (xs[-1:], ys[-1:])
         if xs:
-            self._item(run).setData(xs, ys)
+            self._item(run).setData(xs[-1:], ys[-1:])
 
     def _item(self, run: str) -> pg.PlotDataItem:
         if run not in self._items:
-            color, label = RUN_STYLE.get(run, ("#000000", run))
+            color = RUN_STYLE.get(run, ("#000000", run))[0]
             self._items[run] = self.getPlotItem().plot(
                 [], [], pen=pg.mkPen(color, width=3), symbol="o", symbolSize=7,
-                symbolBrush=color, symbolPen=None, name=label)
+                symbolBrush=color, symbolPen=None)
             style.polish(self)
         return self._items[run]
 

@@ -15,7 +15,8 @@ from gui import style
 
 TRAINABLE_COLOR = "#fdd9b5"   # orange: these weights change
 FROZEN_COLOR = "#cfdcec"      # blue-grey: kept as the backbone learned them
-STATE_TEXT = {"trainable": "trainable", "frozen": "frozen", "none": "no weights"}
+STATE_TEXT = {"trainable": "trains", "frozen": "frozen", "none": "–"}
+NEW_HEAD = "new head"         # the State of the replaced layer (it trains)
 COLUMNS = ("Layer", "Parameters", "State")
 
 
@@ -25,7 +26,7 @@ class LayerStateTable(QWidget):
         self.summary = QLabel()
         style.set_role(self.summary, "big")
         self.summary.setWordWrap(True)
-        legend = QLabel(f'<span style="background:{TRAINABLE_COLOR}">&nbsp;trainable&nbsp;</span> '
+        legend = QLabel(f'<span style="background:{TRAINABLE_COLOR}">&nbsp;trains&nbsp;</span> '
                         f'<span style="background:{FROZEN_COLOR}">&nbsp;frozen&nbsp;</span> '
                         "(requires_grad = False: the optimizer leaves them alone)")
         legend.setWordWrap(True)
@@ -38,7 +39,8 @@ class LayerStateTable(QWidget):
         self.table.setSelectionMode(QAbstractItemView.NoSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)   # a narrow table elides names
+        header.setStretchLastSection(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
@@ -48,19 +50,21 @@ class LayerStateTable(QWidget):
 
     def set_model(self, model, head: str, depth: int | None = None) -> None:
         trainable, total = trainable_parameters(model), total_parameters(model)
-        self.summary.setText(f"Trainable: {trainable:,} of {total:,} parameters "
-                             f"({trainable / max(total, 1):.0%})")
+        share = trainable / max(total, 1)
+        percent = f"{share:.2%}" if share < 0.01 else f"{share:.0%}"   # ResNet frozen: 0.04 %
+        self.summary.setText(f"Trainable: {trainable:,} of {total:,} parameters ({percent})")
         rows = []
         for row in layer_states(model, depth):
             state = "none" if row.params == 0 else ("frozen" if row.frozen else "trainable")
-            name = f"{row.name}  {row.kind}" + ("  (new head)" if row.name == head else "")
             params = f"{row.params:,}" if row.trainable in (0, row.params) else \
                 f"{row.trainable:,} of {row.params:,}"
-            rows.append((name, params, STATE_TEXT[state]))
+            shown = NEW_HEAD if row.name == head else STATE_TEXT[state]
+            rows.append((f"{row.name}  {row.kind}", params, shown))
         self._shown = rows
         self.table.setRowCount(len(rows))
         for r, values in enumerate(rows):
-            color = {"trainable": TRAINABLE_COLOR, "frozen": FROZEN_COLOR}.get(values[2])
+            color = {"trains": TRAINABLE_COLOR, NEW_HEAD: TRAINABLE_COLOR,
+                     "frozen": FROZEN_COLOR}.get(values[2])
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 if c == 1:
