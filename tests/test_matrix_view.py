@@ -127,3 +127,28 @@ def test_numbers_are_never_drawn_under_the_readable_size(shown):
     colours = {image.pixelColor(x, y).name() for x in range(40, 160, 3) for y in range(40, 160, 3)}
     assert colours == {grey.name()}, "numbers were drawn in 24-px cells"
     assert blank.size() == image.size()
+
+
+def test_numbers_grow_with_the_presenter_scale(shown):
+    """Ctrl++ reaches the numbers in a grid: after the scale grows, each number covers more
+    pixels (and the scale's signal reaches a live view without an error)."""
+    from PySide6.QtGui import QImage
+    from gui import style
+    # cells of ~190 px: the number's size is set by the scale (26 -> 39 px), not by the cell
+    view = shown(MatrixView(show_numbers=True, colormap="gray", number_format="{:.1f}"), 600, 600)
+    view.set_matrix(np.zeros((3, 3), np.float32), levels=(0, 1))   # black cells, white numbers
+
+    def text_pixels():
+        image = view.grab().toImage().convertToFormat(QImage.Format_RGB32)
+        cx, cy = image.width() // 2, image.height() // 2    # the middle cell's number
+        return sum(image.pixelColor(x, y).lightness() > 128
+                   for x in range(cx - 60, cx + 60) for y in range(cy - 40, cy + 40))
+
+    before = text_pixels()
+    try:
+        style.set_factor(1.5)
+        after = text_pixels()
+    finally:
+        style.set_factor(1.0)
+    assert before > 0
+    assert after > before * 1.8   # 1.5² = 2.25 times the area, less anti-aliased edges

@@ -7,6 +7,7 @@ window stores when it closes and what a lesson slide holds, so a saved slide reo
 """
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from gui.bind import Bindings, StateError
@@ -21,6 +22,9 @@ class Page(QWidget):
     something (errors included: never raise out of a slot); `clear_notice()` takes back what
     the page said once its cause is fixed. The window calls `shutdown()` before it closes.
     """
+
+    # what this page told the user (text, level); the same goes to the window through AppState
+    message = Signal(str, str)
 
     page_id = "page"
     title = "Page"
@@ -38,9 +42,11 @@ class Page(QWidget):
 
     # -- telling the user -----------------------------------------------------------------------
     def notify(self, text: str, level: str = "info") -> None:
+        self.message.emit(text, level)
         self.app_state.notify(text, level, self.page_id)
 
     def clear_notice(self) -> None:
+        self.message.emit("", "clear")
         self.app_state.notify("", "clear", self.page_id)
 
     # -- state (stored settings, lesson slides) -------------------------------------------------

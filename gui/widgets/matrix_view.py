@@ -205,7 +205,12 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._values = np.zeros((0, 0), np.float32)
         self._highlights: dict[str, QGraphicsRectItem] = {}
         self._marks: list[QGraphicsRectItem] = []
-        style.presenter().scaleChanged.connect(self.numbers.update)
+        style.presenter().scaleChanged.connect(self._on_scale_changed)
+
+    def _on_scale_changed(self, _factor: float) -> None:
+        # the numbers read the presenter scale when painted: repaint the view (its items may be
+        # gone already when a closing page's view hears the signal last)
+        self.viewport().update()
 
     # -- data ----------------------------------------------------------------------------------
     def set_matrix(self, values, levels: tuple[float, float] | None = None,
