@@ -307,6 +307,9 @@ class EmbeddingsPage(Page):
     def _on_finished(self, result) -> None:
         self._last_epoch = None
         if result.status in ("finished", "stopped"):
+            # the trained weights, not the last snapshot (taken up to snapshot_every steps before)
+            self.two_d_points = TwoDEmbeddingRun.snapshot(self.run.model)["points"]
+            self.scatter.set_points(self.two_d_points)
             self.notify(f"2-D embedding model: {result.message}")
             self.train_status.setText(self.train_status.text() + f" — {result.status}.")
             if self.model_combo.currentData() == TWO_D:
