@@ -299,6 +299,7 @@ class AddingRace:
     n_val: int = 1000
     seed: int = 0
     snapshot_every: int = 25    # steps between validation scores
+    clip_grad_norm: float | None = 1.0  # rescale each step's gradient to at most this norm, or not
 
     def __post_init__(self):
         if self.seq_len < 2:
@@ -306,6 +307,10 @@ class AddingRace:
         unknown = [c for c in self.cells if c not in CELLS]
         if unknown or not self.cells:
             raise ValueError(f"unknown cell(s) {unknown}; choose from {sorted(CELLS)}")
+        clip = self.clip_grad_norm
+        if clip is not None and not (clip > 0 and np.isfinite(clip)):
+            raise ValueError(f"the clipping threshold must be a positive number or None (no "
+                             f"clipping), got {clip}")
         x, y = adding_task(self.n_train + self.n_val, self.seq_len, seed=self.seed)
         self.train = TensorDataset(torch.from_numpy(x[:self.n_train]), torch.from_numpy(y[:self.n_train]))
         self.val_x = torch.from_numpy(x[self.n_train:])
@@ -313,7 +318,7 @@ class AddingRace:
 
     def config(self) -> TrainConfig:
         return TrainConfig(lr=1e-2, batch_size=64, epochs=10_000, max_steps=self.steps, loss="mse",
-                           clip_grad_norm=1.0, snapshot_every=self.snapshot_every,
+                           clip_grad_norm=self.clip_grad_norm, snapshot_every=self.snapshot_every,
                            seed=self.seed, device="cpu")
 
     def model(self, cell: str) -> SignalRNN:

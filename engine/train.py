@@ -4,7 +4,9 @@
 with a small `TrainEvent` after every step (and at each epoch's end). It stops early when
 `on_step` returns False or `control.stop()` was called; `control.pause()` makes it wait between
 steps. Everything handed out is a detached CPU copy (floats and numpy arrays), never a live tensor.
-A NaN/inf loss or running out of GPU memory ends the run with a readable message, never a crash.
+Each step event carries the total gradient norm before clipping (what
+`torch.nn.utils.clip_grad_norm_` returns) and after it. A NaN/inf loss or gradient norm, or
+running out of GPU memory, ends the run with a readable message, never a crash.
 """
 from __future__ import annotations
 
@@ -51,6 +53,8 @@ class TrainEvent:
     test_accuracy: float = math.nan    # "epoch" only
     test_loss: float = math.nan        # "epoch" only
     confusion: np.ndarray | None = None  # "epoch" only: (n_classes, n_classes), rows = true class
+    grad_norm: float = math.nan        # "step" only: total gradient norm before clipping
+    grad_norm_clipped: float = math.nan  # "step" only: ... after clipping (= grad_norm if not clipping)
 
 
 @dataclass
@@ -221,6 +225,7 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
     try:
         model.to(device)
         optimizer = make_optimizer(config, model)
+        params = [p for group in optimizer.param_groups for p in group["params"]]
         for epoch in range(config.epochs):
             model.train()
             epoch_loss, epoch_correct, epoch_seen, epoch_labels = 0.0, 0, 0, 0
@@ -239,8 +244,21 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
                     return result("diverged", (
                         f"Training stopped: the loss became {loss_value} at step {step + 1}. "
                         f"Try a lower learning rate (now {config.lr:g})."))
+                # the norm clip_grad_norm_ would return, computed every step so every page can
+                # plot it; clipping then reuses it instead of measuring the gradients again
+                grads = [p.grad for p in params if p.grad is not None]
+                total_norm = nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+                grad_norm = float(total_norm)
+                if not math.isfinite(grad_norm):
+                    return result("diverged", (
+                        f"Training stopped: the gradient norm became {grad_norm} at step "
+                        f"{step + 1}. Try a lower learning rate (now {config.lr:g}) or "
+                        "gradient clipping."))
+                grad_norm_clipped = grad_norm
                 if config.clip_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
+                    nn.utils.clip_grads_with_norm_(params, config.clip_grad_norm, total_norm)
+                    # clip_grad_norm_'s factor: max_norm / (norm + 1e-6), at most 1
+                    grad_norm_clipped = grad_norm * min(1.0, config.clip_grad_norm / (grad_norm + 1e-6))
                 optimizer.step()
                 step += 1
                 batch = y.shape[0]
@@ -260,7 +278,8 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
                 event = TrainEvent(
                     "step", epoch, step, total_steps, loss_value,
                     epoch_correct / epoch_labels if config.loss != "mse" else math.nan,
-                    seen / max(elapsed, 1e-9), elapsed, snapshot)
+                    seen / max(elapsed, 1e-9), elapsed, snapshot,
+                    grad_norm=grad_norm, grad_norm_clipped=grad_norm_clipped)
                 if on_step(event) is False:
                     control.stop()
                 if config.max_steps is not None and step >= config.max_steps:

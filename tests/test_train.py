@@ -192,11 +192,20 @@ def test_gradient_clipping_bounds_each_update(clip):
     model = nn.Linear(4, 1)
     data = TensorDataset(torch.randn(16, 4), torch.full((16, 1), 100.0))   # a huge error
     before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    reference = nn.Linear(4, 1)
+    reference.load_state_dict(model.state_dict())
+    nn.functional.mse_loss(reference(data.tensors[0]), data.tensors[1]).backward()
+    raw_norm = float(nn.utils.clip_grad_norm_(reference.parameters(), clip or float("inf")))
     cfg = TrainConfig(optimizer="sgd", lr=1.0, momentum=0.0, batch_size=16, epochs=1,
                       loss="mse", clip_grad_norm=clip, device="cpu")
-    fit(cfg, model, data, None, lambda e: None)
+    events = []
+    fit(cfg, model, data, None, events.append)
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     step = float(torch.linalg.vector_norm(after - before))
+    (event,) = [e for e in events if e.kind == "step"]
+    # the step event reports what clip_grad_norm_ returns (the norm before clipping) and after
+    assert event.grad_norm == pytest.approx(raw_norm, rel=1e-5)
+    assert event.grad_norm_clipped == pytest.approx(step, rel=1e-4)
     if clip is None:
         assert step > 50                       # the raw gradient of a 100-sized error
     else:
