@@ -375,14 +375,16 @@ def available_pretrained() -> list[str]:
 
 
 def download_weights(name: str, progress: Callable[[int, int], None] | None = None,
-                     cancel: Callable[[], bool] | None = None, opener=urllib.request.urlopen,
+                     cancel: Callable[[], bool] | None = None, opener=None,
                      check_hash: bool = True, timeout: float = 30.0) -> Path:
     """Fetch the ImageNet weights of `name` into the torch hub cache, only when asked.
 
     Streams to a temporary file in the same folder, reporting `progress(done_bytes, total)`;
     `cancel()` returning True stops between chunks. The file is renamed into place only when
     complete and (with `check_hash`) when its SHA-256 starts with the hash in its name, as
-    torch.hub checks. Offline, cancelled or corrupt: WeightsError, nothing left behind."""
+    torch.hub checks. Offline, cancelled or corrupt: WeightsError, nothing left behind.
+    `opener(url, timeout=...)` defaults to urllib.request.urlopen, looked up at each call."""
+    opener = opener or urllib.request.urlopen
     url, dest = weights_url(name), weights_path(name)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(f".{dest.name}.part")
@@ -413,12 +415,17 @@ def download_weights(name: str, progress: Callable[[int, int], None] | None = No
         part.unlink(missing_ok=True)
 
 
-def torchvision_model(name: str, pretrained: bool = True) -> nn.Module:
+def torchvision_model(name: str, pretrained: bool = True, device: str | None = None) -> nn.Module:
     """ResNet-18 or VGG16 (eval mode), with the cached ImageNet weights when `pretrained`;
-    WeightsError when they are not cached (call download_weights first)."""
+    WeightsError when they are not cached (call download_weights first). An untrained model
+    may be built on device="meta": its layers and parameter counts without the memory (VGG16's
+    138 M weights), for a diagram that does not run it."""
     import torchvision.models as tvm
     _weights_enum(name)
-    model = getattr(tvm, name)(weights=None)
+    if pretrained and device == "meta":
+        raise ValueError("Pretrained weights cannot be loaded onto the meta device.")
+    with torch.device(device or "cpu"):
+        model = getattr(tvm, name)(weights=None)
     if pretrained:
         path = weights_path(name)
         if not path.is_file():
@@ -437,14 +444,15 @@ BASES = {"backbone": "TinyVGG trained on digits (shipped)", "resnet18": "ResNet-
          "vgg16": "VGG16 (ImageNet)"}
 
 
-def load_base(name: str, pretrained: bool = True) -> nn.Module:
+def load_base(name: str, pretrained: bool = True, device: str | None = None) -> nn.Module:
     """The shipped digit backbone ("backbone") or a torchvision model ("resnet18", "vgg16";
-    untrained with pretrained=False, else from the hub cache: WeightsError when not cached)."""
+    untrained with pretrained=False, else from the hub cache: WeightsError when not cached;
+    `device` as in torchvision_model)."""
     if name == "backbone":
         return load_backbone()
     if name not in TORCHVISION_MODELS:
         raise ValueError(f"Unknown base {name!r}: choose one of {', '.join(BASES)}.")
-    return torchvision_model(name, pretrained)
+    return torchvision_model(name, pretrained, device)
 
 
 def as_rgb32(data: torch.utils.data.TensorDataset) -> torch.utils.data.TensorDataset:

@@ -150,10 +150,18 @@ def test_resnet18_frozen_and_finetune_with_frozen_batchnorm_in_eval():
 
 
 def test_vgg16_head_is_classifier_last_and_frozen_trains_only_it():
-    vgg = torchvision.models.vgg16(weights=None)
+    vgg = transfer.torchvision_model("vgg16", pretrained=False, device="meta")   # no memory
+    assert transfer.total_parameters(vgg) == transfer.total_parameters(
+        torchvision.models.vgg16(weights=None))
     model = prepare(vgg, "frozen", num_classes=3)
     assert head_name(model) == "classifier.6" and last_block_name(model) == "features.28"
     assert trainable_parameters(model) == 4096 * 3 + 3
+    tuned = prepare(vgg, "finetune", num_classes=3)
+    expected = sum(p.numel() for p in tuned.features[28:].parameters()) + sum(
+        p.numel() for p in tuned.classifier.parameters())
+    assert trainable_parameters(tuned) == expected
+    with pytest.raises(ValueError, match="meta"):
+        transfer.torchvision_model("vgg16", pretrained=True, device="meta")
 
 
 # -- the code shown on the page ----------------------------------------------------------------

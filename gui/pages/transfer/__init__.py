@@ -115,9 +115,13 @@ class TransferPage(Page):
         return base == "backbone" or base in transfer.available_pretrained()
 
     def _base(self, pretrained: bool):
+        """The chosen base, kept while it stays chosen (VGG16 alone holds 138 M weights).
+        Without its weights it is built on the meta device: the diagram needs no numbers."""
         key = (self.settings.base, pretrained)
         if key not in self._bases:
-            self._bases[key] = transfer.load_base(*key)
+            self._bases.clear()
+            device = None if pretrained or key[0] == "backbone" else "meta"
+            self._bases[key] = transfer.load_base(*key, device=device)
         return self._bases[key]
 
     def prepared(self, mode: str | None = None):
