@@ -22,9 +22,9 @@ def main() -> None:
     page.resize(1500, 950)
     page.show()
     panel = page.conv2d
-    panel.set_source("Photo: camera man")          # 512x512 grayscale
+    assert panel.input_box.choose("Photo: camera man")   # 512x512 grayscale
     panel.kernel_editor.set_kernel_size(5)
-    panel.padding_h.setValue(2)
+    panel.geometry_form.spins["padding"][0].setValue(2)     # "both": height and width
     app.processEvents()
     assert panel.trace.output.shape == (1, 512, 512) and panel.reveal_check.isChecked()
     presets = ["Gaussian blur", "Sobel x", "box blur", "Laplacian", "sharpen", "emboss"]

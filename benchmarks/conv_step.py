@@ -7,6 +7,7 @@ as the app does on its next event-loop pass. (An earlier version forced `repaint
 whole view, which repaints more than the app ever does.)"""
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,8 +28,15 @@ def main() -> None:
     page.resize(1500, 950)
     page.show()
     panel = page.conv2d
-    panel._input = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+    # a 64x64 random grey image, through the input box as a user opens a file
+    from PIL import Image
+    pixels = (np.random.default_rng(0).random((64, 64)) * 255).astype(np.uint8)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "random64.png"
+        Image.fromarray(pixels).save(path)
+        assert panel.input_box.open_file(str(path)), panel.input_box.error.text()
     panel.kernel_editor.apply_preset("Sobel x")   # 3x3, recomputes: 62x62 output, 3844 steps
+    assert panel.trace.output.shape == (1, 62, 62), panel.trace.output.shape
     panel.reveal_check.setChecked(False)          # the output fills in step by step
     app.processEvents()
     times, cpu = [], []  # wall-clock and this process's CPU time (the machine is shared)

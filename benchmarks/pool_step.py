@@ -13,21 +13,28 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.app import configure_pyqtgraph  # noqa: E402
 from gui.pages.pooling import PoolingPage  # noqa: E402
+from gui.pages.pooling.pool_panel import FEATURE_MAP  # noqa: E402
+from gui.state import AppState  # noqa: E402
 
 
 def main() -> None:
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
-    page = PoolingPage()
+    state = AppState()
+    page = PoolingPage(app_state=state)
     page.resize(1200, 800)
     page.show()
-    page._set_input(np.random.default_rng(0).random((64, 64)).astype(np.float32))
+    # a 64x64 input: a feature map as the Convolution page publishes it through AppState
+    state.set_feature_map(np.random.default_rng(0).random((64, 64)).astype(np.float32))
+    panel = page.panel
+    assert panel.input_box.choose(FEATURE_MAP)
+    assert page.current_output().shape == (32, 32) and panel.settings.mode == "max"
     app.processEvents()
     os_load = os.getloadavg()[0]
     total, compute = [], []
     for k in range(0, 600):  # past the point where per-window marks stop
         t0 = time.perf_counter()
-        page.player.go_to(k)
+        panel.player.go_to(k)
         t1 = time.perf_counter()
         app.processEvents()   # paint what changed, as the event loop does (see conv_step.py)
         t2 = time.perf_counter()

@@ -1,11 +1,24 @@
-"""The Pooling page, driven through its controls: numbers against torch, steps, bad input."""
+"""The Pooling page through real clicks and keys: numbers against torch, the steps and their
+marks, bad settings, the shift comparison, the Convolution page's feature map through AppState,
+state round trip and bad states."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QPushButton, QRadioButton
 
-from gui.pages.pooling import FEATURE_MAP, RANDOM, SAMPLE, SAMPLE_GRID, PoolingPage
+from gui.bind import StateError
+from gui.pages.convolution import ConvolutionPage
+from gui.pages.pooling import PoolingPage
+from gui.pages.pooling.pool_panel import FEATURE_MAP, NO_FEATURE_MAP, RANDOM, SAMPLE_GRID
+from gui.pages.pooling.translation import shift_right
+from gui.state import AppState
+from gui.widgets.input_source import GRID_PREFIX
+from tests.test_conv_page import choose, click_cell, set_spin
+
+SAMPLE = GRID_PREFIX + "sample 6×6"
 
 
 def torch_pool(x, k, s, p=0, mode="max"):
@@ -13,190 +26,276 @@ def torch_pool(x, k, s, p=0, mode="max"):
     return fn(torch.from_numpy(np.asarray(x, np.float32))[None, None], k, s, p)[0, 0].numpy()
 
 
+def make_page(shown, app_state=None):
+    page = shown(PoolingPage(app_state=app_state or AppState()), 1050, 640)
+    page.messages = []
+    page.message.connect(lambda text, level: page.messages.append((text, level)))
+    return page
+
+
 @pytest.fixture
-def page(qtbot):
-    p = PoolingPage()
-    qtbot.addWidget(p)
-    messages = []
-    p.message.connect(lambda text, level: messages.append((text, level)))
-    p.messages = messages
-    return p
+def page(shown):
+    return make_page(shown)
+
+
+def button(panel, kind, text):
+    """The panel's button labelled `text` (the one a user would click)."""
+    found = [b for b in panel.findChildren(kind) if b.text() == text]
+    assert len(found) == 1, text
+    return found[0]
+
+
+def spins(panel):
+    return {n: panel.geometry_form.spins[n][0] for n in ("kernel", "stride", "padding")}
 
 
 def test_default_is_max_2x2_stride_2_on_the_sample(page):
+    p = page.panel
+    assert p.input_box.source == SAMPLE
     np.testing.assert_array_equal(page.current_output(), torch_pool(SAMPLE_GRID, 2, 2))
-    assert page.player.count == 9 and page.player.index == 0
-    code = page.code_panel.code()
+    np.testing.assert_allclose(page.current_output(), [[.9, .8, .7], [.6, .7, .9], [.9, .6, .7]],
+                               atol=1e-6)
+    assert p.player.count == 9 and p.player.index == 0
+    code = p.code_panel.code()
     assert "nn.MaxPool2d(kernel_size=2)" in code and "torch.Size([1, 1, 3, 3])" in code
-    assert "= <b>3</b>" in page.formula_label.text()
-    # the input shows its numbers; the first output cell is filled in, the others blank
-    assert page.input_view.cell_texts()[:3] == ["0.10", "0.90", "0.30"]
-    texts = page.output_view.cell_texts()
-    assert texts[0] == "0.90" and texts[1:] == [""] * 8
+    assert "H_out = ⌊(6 − 2 + 2·0) / 2⌋ + 1 = 3" in p.geometry_form.formula.text()
+    assert "6×6 → 3×3" in p.geometry_form.formula.text()
+    assert p.input_view.cell_texts()[:3] == ["0.10", "0.90", "0.30"]
+    texts = p.output_view.cell_texts()
+    assert texts[0] == "0.90" and texts[1:] == [""] * 8     # not computed yet: blank
+    assert p.input_view.marks() == [(0, 1)] and p.window_view.marks() == [(0, 1)]
 
 
-def test_stepping_fills_the_output_and_shows_the_window(page):
-    page.player.go_to(4)  # output (1, 1): window rows 2-3, cols 2-3 = [[0.0, 0.5], [0.7, 0.4]]
-    np.testing.assert_allclose(page.window_view.values(), [[0.0, 0.5], [0.7, 0.4]])
-    assert "0.70" in page.window_label.text() and "row 1, col 0" in page.window_label.text()
-    assert "Output (1, 1)" in page.step_label.text() and "rows 2&ndash;3" in page.step_label.text()
-    texts = page.output_view.cell_texts()
+def test_stepping_fills_the_output_and_marks_each_kept_maximum(page):
+    p = page.panel
+    p.player.go_to(4)   # output (1, 1): window rows 2-3, cols 2-3 = [[0.0, 0.5], [0.7, 0.4]]
+    np.testing.assert_allclose(p.window_view.values(), [[0.0, 0.5], [0.7, 0.4]])
+    assert p.window_view.marks() == [(1, 0)]
+    assert "max = <b>0.70</b>" in p.window_label.text()
+    assert "row 1, col 0" in p.window_label.text()
+    assert p.caption.text() == "Output (1, 1) = maximum of input rows 2–3, cols 2–3 = 0.70"
+    assert p.input_view.highlight() == (2, 2, 2, 2) and p.output_view.highlight() == (1, 1, 1, 1)
+    texts = p.output_view.cell_texts()
     assert texts[:5] == ["0.90", "0.80", "0.70", "0.60", "0.70"] and texts[5:] == [""] * 4
     # one mark per finished window, on the maximum each kept (input coordinates, no padding)
-    marks = [m.rect() for m in page.input_view._marks if m.isVisible()]
-    assert len(marks) == 5
-    assert (int(marks[4].top()), int(marks[4].left())) == (3, 2)
-    page.player.last()
-    assert page.output_view.cell_texts()[-1] == "0.70"
+    assert p.input_view.marks() == [(0, 1), (1, 2), (1, 5), (2, 1), (3, 2)]
+    for r, c in p.input_view.marks():
+        i, j = r // 2, c // 2
+        assert SAMPLE_GRID[r, c] == page.current_output()[i, j]
+    p.player.last()
+    assert p.output_view.cell_texts()[-1] == "0.70" and len(p.input_view.marks()) == 9
 
 
 def test_clicking_an_output_cell_jumps_to_its_step(page):
-    page.output_view.cellClicked.emit(2, 1)
-    assert page.player.index == 7
-    assert "Output (2, 1)" in page.step_label.text()
+    p = page.panel
+    click_cell(p.output_view, 2, 1)           # a cell not computed yet (covered) still answers
+    assert p.player.index == 7
+    assert p.caption.text().startswith("Output (2, 1) = maximum of input rows 4–5, cols 2–3")
+    assert p.input_view.highlight() == (4, 2, 2, 2)
+    click_cell(p.output_view, 0, 2)
+    assert p.player.index == 2
 
 
 def test_overlapping_preset_and_padding(page):
-    page.preset_combo.setCurrentIndex(1)  # 3x3, stride 2
-    assert (page.window_spin.value(), page.stride_spin.value()) == (3, 2)
-    page.padding_spin.setValue(1)
+    p = page.panel
+    choose(p.preset_combo, "3×3, stride 2 (AlexNet)")
+    assert (spins(p)["kernel"].value(), spins(p)["stride"].value()) == (3, 2)
+    np.testing.assert_array_equal(page.current_output(), torch_pool(SAMPLE_GRID, 3, 2))
+    set_spin(spins(p)["padding"], 1)
     np.testing.assert_array_equal(page.current_output(), torch_pool(SAMPLE_GRID, 3, 2, 1))
-    assert "nn.MaxPool2d(kernel_size=3, stride=2, padding=1)" in page.code_panel.code()
-    # padding cells read -inf for max pooling
-    assert page.input_view.cell_texts()[0] == "-inf"
-    page.player.go_to(0)
-    assert "and padding" in page.step_label.text()
+    assert page.current_output().shape == (3, 3)
+    assert "nn.MaxPool2d(kernel_size=3, stride=2, padding=1)" in p.code_panel.code()
+    assert p.input_view.cell_texts()[0] == "-inf"     # max pooling's padding is never kept
+    assert p.input_view.values().shape == (8, 8)
+    p.player.go_to(0)
+    assert "and padding" in p.caption.text() and "rows 0–1, cols 0–1" in p.caption.text()
+    assert p.input_view.marks()[0] == (1, 2)          # 0.9 at input (0, 1), padded (1, 2)
 
 
 def test_custom_values_switch_the_preset_to_custom(page):
-    page.stride_spin.setValue(1)
-    assert page.preset_combo.currentText() == "Custom"
-    assert page.player.count == 25
-    page.window_spin.setValue(3)  # 3x3 stride 1 is a preset again
-    assert page.preset_combo.currentIndex() == 2
+    p = page.panel
+    set_spin(spins(p)["stride"], 1)
+    assert p.preset_combo.currentText() == "Custom" and p.player.count == 25
+    np.testing.assert_array_equal(page.current_output(), torch_pool(SAMPLE_GRID, 2, 1))
+    set_spin(spins(p)["kernel"], 3)                   # 3x3 stride 1 is a preset again
+    assert p.preset_combo.currentText() == "3×3, stride 1" and p.player.count == 16
 
 
 def test_average_mode(page):
-    page.avg_radio.setChecked(True)
-    page.padding_spin.setValue(1)
-    np.testing.assert_allclose(page.current_output(), torch_pool(SAMPLE_GRID, 2, 2, 1, "avg"))
-    assert "nn.AvgPool2d(kernel_size=2, padding=1)" in page.code_panel.code()
-    page.player.go_to(0)  # corner: one real cell (0.1) and three padding zeros, divided by 4
-    assert "0.03" in page.window_label.text() and "/ 4 cells" in page.window_label.text()
-    assert page.input_view.cell_texts()[0] == "0.00"
+    p = page.panel
+    QTest.mouseClick(button(p, QRadioButton, "Average"), Qt.LeftButton)
+    assert p.settings.mode == "avg"
+    np.testing.assert_allclose(page.current_output(), torch_pool(SAMPLE_GRID, 2, 2, 0, "avg"),
+                               atol=1e-6)
+    set_spin(spins(p)["padding"], 1)
+    np.testing.assert_allclose(page.current_output(), torch_pool(SAMPLE_GRID, 2, 2, 1, "avg"),
+                               atol=1e-6)
+    assert "nn.AvgPool2d(kernel_size=2, padding=1)" in p.code_panel.code()
+    p.player.go_to(0)   # corner: one real cell (0.1) and three padding zeros, divided by 4
+    assert "mean = 0.10 / 4" in p.window_label.text() and "<b>0.03</b>" in p.window_label.text()
+    assert p.input_view.cell_texts()[0] == "0.00" and p.input_view.marks() == []
+    assert "= mean of input row 0, col 0 and padding = 0.03" in p.caption.text()
 
 
-def test_settings_without_output_keep_the_previous_result(page):
+def test_settings_with_no_output_keep_the_previous_result(page):
+    p = page.panel
     before = page.current_output().copy()
-    page.window_spin.setValue(7)
-    assert page.error_label.isVisibleTo(page)
-    assert "floor" in page.error_label.text() or "&lfloor;" in page.error_label.text()
-    assert page.messages[-1][1] == "error"
+    set_spin(spins(p)["kernel"], 7)                   # 7x7 window on a 6x6 input
+    assert p.has_error()
+    assert "floor((6 + 2*0 - 7) / 2) + 1 = 0" in p.error_label.text()
+    assert "previous result" in p.error_label.text()
+    assert page.messages[-1][1] == "error" and "No output" in page.messages[-1][0]
+    assert "no output" in p.geometry_form.formula.text()
     np.testing.assert_array_equal(page.current_output(), before)
-    page.window_spin.setValue(3)
-    assert not page.error_label.isVisibleTo(page)
+    set_spin(spins(p)["kernel"], 3)
+    assert not p.has_error() and page.messages[-1] == ("", "clear")
+    np.testing.assert_array_equal(page.current_output(), torch_pool(SAMPLE_GRID, 3, 2))
 
 
 def test_padding_over_half_the_window_is_explained(page):
-    page.padding_spin.setValue(2)  # window 2: PyTorch allows at most 1
-    assert "at most 1" in page.error_label.text()
-    assert page.current_output().shape == (3, 3)
+    p = page.panel
+    set_spin(spins(p)["padding"], 2)                  # window 2: PyTorch allows at most 1
+    assert p.has_error() and "at most 1" in p.error_label.text()
+    assert "more than half the window" in p.error_label.text()
+    np.testing.assert_array_equal(page.current_output(), torch_pool(SAMPLE_GRID, 2, 2))
+    with pytest.raises(RuntimeError):                 # torch refuses it too
+        torch_pool(SAMPLE_GRID, 2, 2, 2)
 
 
-def test_random_grid_and_its_size(page):
-    page.new_random_button.click()
-    assert page.source_combo.currentIndex() == RANDOM
-    grid = page.input_grid.copy()
-    assert grid.shape == (8, 8)
+def test_random_grid_its_size_and_new_numbers(page):
+    p = page.panel
+    choose(p.input_box.combo, RANDOM)
+    grid = p.input_box.current().copy()
+    assert grid.shape == (8, 8) and 0 <= grid.min() and grid.max() <= 1
     np.testing.assert_array_equal(page.current_output(), torch_pool(grid, 2, 2))
-    page.size_spin.setValue(10)
-    assert page.input_grid.shape == (10, 10) and page.current_output().shape == (5, 5)
-    page.new_random_button.click()
-    assert not np.array_equal(page.input_grid, np.zeros(0)) and page.input_grid.shape == (10, 10)
+    assert p.player.count == 16
+    set_spin(page.controls()["pooling.random_size"], 10)
+    assert p.input_box.current().shape == (10, 10) and page.current_output().shape == (5, 5)
+    ten = p.input_box.current().copy()
+    np.testing.assert_array_equal(page.current_output(),
+                                  torch_pool(ten, 2, 2))
+    QTest.mouseClick(button(p, QPushButton, "New random grid"), Qt.LeftButton)
+    assert p.settings.seed == 1 and p.input_box.current().shape == (10, 10)
+    assert not np.array_equal(p.input_box.current(), ten)
+    np.testing.assert_array_equal(page.current_output(), torch_pool(p.input_box.current(), 2, 2))
 
 
-def test_shift_keeps_most_max_outputs(page):
+def test_shift_by_one_keeps_most_max_outputs(page):
+    p = page.panel
     grid = np.zeros((6, 6), np.float32)
-    grid[1, 2] = 1.0  # a single feature; shifting it right stays inside its 2x2 window
-    page._set_input(grid)
+    grid[1, 2] = 1.0          # one feature; moved one column right it stays in its 2x2 window
+    assert p.input_box.use_typed("\n".join(" ".join(f"{v:g}" for v in row) for row in grid))
     before = page.current_output().copy()
-    page.shift_button.click()
-    np.testing.assert_array_equal(page.input_grid, np.roll(grid, 1, axis=1))
+    QTest.mouseClick(p.shift_view.shift_button, Qt.LeftButton)
+    np.testing.assert_array_equal(p.grid(), np.roll(grid, 1, axis=1))
+    np.testing.assert_array_equal(page.current_output(), before)
+    np.testing.assert_array_equal(page.current_output(), torch_pool(p.grid(), 2, 2))
+    assert p.shift_view.changed == [] and "9 of 9 outputs stayed the same" in \
+        p.shift_view.summary.text()
+    QTest.mouseClick(p.shift_view.shift_button, Qt.LeftButton)   # now it crosses a window edge
+    assert p.settings.shift == 2 and p.shift_view.changed == [(0, 1), (0, 2)]
+    assert "7 of 9" in p.shift_view.summary.text()
+    QTest.mouseClick(p.shift_view.undo_button, Qt.LeftButton)
+    np.testing.assert_array_equal(p.grid(), grid)
     np.testing.assert_array_equal(page.current_output(), before)
 
 
-def test_feature_map_source_without_the_main_window_says_why(page):
-    page.source_combo.setCurrentIndex(FEATURE_MAP)
-    assert page.source_combo.currentIndex() == SAMPLE  # stayed on the previous source
-    assert "Convolution page" in page.error_label.text()
-    assert page.messages[-1][1] == "error"
+def test_shift_on_the_sample_marks_what_torch_changes(page):
+    p = page.panel
+    QTest.mouseClick(p.shift_view.shift_button, Qt.LeftButton)
+    a, b = torch_pool(SAMPLE_GRID, 2, 2), torch_pool(shift_right(SAMPLE_GRID, 1), 2, 2)
+    expected = [tuple(map(int, rc)) for rc in np.argwhere(a != b)]
+    assert p.shift_view.changed == expected and len(expected) == 5
+    assert p.shift_view.after_view.marks() == expected
+    np.testing.assert_array_equal(p.shift_view.before_view.values(), a)
+    assert "4 of 9 outputs stayed the same" in p.shift_view.summary.text()
 
 
-class FakeConvPage(QWidget):
-    def __init__(self, fmap):
-        super().__init__()
-        self.fmap = fmap
-
-    def current_feature_map(self):
-        return self.fmap
-
-
-class FakeWindow(QMainWindow):
-    def __init__(self, conv):
-        super().__init__()
-        self.conv = conv
-
-    def page(self, page_id):
-        assert page_id == "convolution"
-        return self.conv
-
-
-def test_feature_map_from_the_convolution_page(qtbot):
-    fmap = np.random.default_rng(1).standard_normal((9, 11)).astype(np.float32)
-    conv = FakeConvPage(None)
-    window = FakeWindow(conv)
-    qtbot.addWidget(window)
-    qtbot.addWidget(conv)
-    page = PoolingPage()
-    window.setCentralWidget(page)
-    page.source_combo.setCurrentIndex(FEATURE_MAP)  # nothing computed yet
-    assert page.source_combo.currentIndex() == SAMPLE
-    assert "run a convolution" in page.error_label.text()
-    conv.fmap = fmap
-    page.source_combo.setCurrentIndex(FEATURE_MAP)
-    assert page.source_combo.currentIndex() == FEATURE_MAP
+def test_the_convolution_pages_feature_map_through_app_state(shown):
+    state = AppState()
+    conv = ConvolutionPage(app_state=state)       # no window: only the shared state links them
+    page = make_page(shown, state)
+    choose(page.panel.input_box.combo, FEATURE_MAP)
+    fmap = conv.current_feature_map()
+    assert fmap.shape == (2, 2)                   # the worked example's 2x2 map
     np.testing.assert_array_equal(page.current_output(), torch_pool(fmap, 2, 2))
-    assert page.current_output().shape == (4, 5)
-    assert "9 x 11 &rarr; <b>4 x 5</b>" in page.formula_label.text()
-    # a new map on the Convolution page is picked up when the page is opened again
-    conv.fmap = fmap[:6, :6] * 2
-    page.page_opened()
-    np.testing.assert_array_equal(page.current_output(), torch_pool(fmap[:6, :6] * 2, 2, 2))
+    # a new map on the Convolution page is pooled at once
+    assert conv.conv2d.input_box.choose(GRID_PREFIX + "vertical edge 6×6")
+    fmap = conv.current_feature_map()
+    assert fmap.shape == (4, 4)
+    np.testing.assert_allclose(page.current_output(), torch_pool(fmap, 2, 2), atol=1e-6)
+    # any map the state carries, e.g. 9x11
+    big = np.random.default_rng(1).standard_normal((9, 11)).astype(np.float32)
+    state.set_feature_map(big)
+    np.testing.assert_array_equal(page.current_output(), torch_pool(big, 2, 2))
+    assert "9×11 → 4×5" in page.panel.geometry_form.formula.text()
+    conv.deleteLater()
 
 
-def test_settings_are_kept_for_the_next_session(qtbot, page):
-    page.avg_radio.setChecked(True)
-    page.window_spin.setValue(3)
-    page.padding_spin.setValue(1)
-    page.size_spin.setValue(6)
-    page.source_combo.setCurrentIndex(RANDOM)
-    grid = page.input_grid.copy()
-    page.shutdown()                               # what closing the window does
+def test_a_missing_feature_map_says_why(page):
+    p = page.panel
+    before = page.current_output().copy()
+    p.input_box.combo.setFocus()
+    QTest.keyClicks(p.input_box.combo, "Feat")        # type-ahead: straight from the sample
+    assert p.input_box.source == FEATURE_MAP
+    assert page.app_state.feature_map is None
+    assert p.input_box.info.text() == NO_FEATURE_MAP and "Convolution page" in NO_FEATURE_MAP
+    assert page.messages[-1] == (NO_FEATURE_MAP, "info")
+    np.testing.assert_array_equal(page.current_output(), before)
+    fmap = np.arange(16, dtype=np.float32).reshape(4, 4)
+    page.app_state.set_feature_map(fmap)              # the map arrives: it is pooled
+    np.testing.assert_array_equal(page.current_output(), [[5, 7], [13, 15]])
+    page.app_state.set_feature_map(np.full((3, 3), np.nan))   # unusable: refused, kept
+    assert "cannot be pooled" in p.input_box.error.text()
+    np.testing.assert_array_equal(page.current_output(), [[5, 7], [13, 15]])
 
-    again = PoolingPage()
-    qtbot.addWidget(again)
-    s = again.settings
-    assert (s.mode, s.window, s.stride, s.padding, s.source) == ("avg", 3, 2, 1, RANDOM)
-    assert again.avg_radio.isChecked() and again.preset_combo.currentText() == page.preset_combo.currentText()
-    np.testing.assert_array_equal(again.input_grid, grid)          # the same random grid
-    np.testing.assert_allclose(again.trace.output[0], torch_pool(grid, 3, 2, 1, "avg"), atol=1e-6)
+
+def test_state_round_trip(page, shown):
+    p = page.panel
+    QTest.mouseClick(button(p, QRadioButton, "Average"), Qt.LeftButton)
+    choose(p.preset_combo, "3×3, stride 2 (AlexNet)")
+    set_spin(spins(p)["padding"], 1)
+    choose(p.input_box.combo, RANDOM)
+    set_spin(page.controls()["pooling.random_size"], 7)
+    p.player.go_to(5)
+    state = page.state()
+    assert state["pooling"]["mode"] == "avg" and state["geometry"]["kernel"] == [3, 3]
+    again = make_page(shown)
+    again.apply_state(state)
+    assert again.state() == state
+    q = again.panel
+    np.testing.assert_array_equal(q.input_box.current(), p.input_box.current())
+    np.testing.assert_allclose(again.current_output(),
+                               torch_pool(p.input_box.current(), 3, 2, 1, "avg"), atol=1e-6)
+    assert q.player.index == 5 and q.caption.text() == p.caption.text()
+    assert q.output_view.cell_texts() == p.output_view.cell_texts()
 
 
-def test_feature_map_source_is_not_restored(qtbot, page):
-    from gui.app import app_settings
-    app_settings().setValue("pooling/source", FEATURE_MAP)
-    app_settings().setValue("pooling/window", "big")
-    again = PoolingPage()
-    qtbot.addWidget(again)
-    assert again.settings.source == SAMPLE and again.settings.window == 2
-    np.testing.assert_array_equal(again.input_grid, SAMPLE_GRID)
+@pytest.mark.parametrize("bad", [
+    {"pooling": {"mode": "median"}},
+    {"pooling": {"seed": -1}},
+    {"geometry": {"kernel": [9, 9]}},
+    {"geometry": {"stride": [2, 1]}},                 # differ while "separate" is off
+    {"input": {"source": "Numbers: no such grid"}},
+    {"pooling": {"mode": "avg"}, "input": {"typed": "1 x"}},   # a later part undoes the first
+    {"shift view": {}},
+])
+def test_a_bad_state_changes_nothing(page, bad):
+    before = page.state()
+    output = page.current_output().copy()
+    with pytest.raises(StateError):
+        page.apply_state(bad)
+    assert page.state() == before
+    np.testing.assert_array_equal(page.current_output(), output)
+
+
+def test_reset(page, shown):
+    p = page.panel
+    choose(p.input_box.combo, RANDOM)
+    set_spin(spins(p)["stride"], 1)
+    QTest.mouseClick(p.shift_view.shift_button, Qt.LeftButton)
+    page.reset()
+    assert page.state() == make_page(shown).state()
+    assert p.input_box.source == SAMPLE and p.settings.shift == 0
+    np.testing.assert_array_equal(page.current_output(), torch_pool(SAMPLE_GRID, 2, 2))
+    assert p.player.count == 9 and p.player.index == 0

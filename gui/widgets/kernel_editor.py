@@ -104,7 +104,8 @@ class KernelEditor(QWidget):
         layout.addLayout(bias)
 
         if kernel is not None:
-            self._weights = np.asarray(kernel, np.float32).reshape(1, 1, *np.shape(kernel))
+            # a copy: typing into a cell must never change the caller's array (a shared preset)
+            self._weights = np.array(kernel, np.float32).reshape(1, 1, *np.shape(kernel))
             self._presets = [CUSTOM]
         else:
             self._weights[0, 0] = preset_kernel(preset, size)
