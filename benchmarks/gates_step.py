@@ -27,11 +27,10 @@ def p95(values):
 
 def main():
     app = QApplication.instance() or QApplication([])
-    from gui.app import app_settings, configure_pyqtgraph
-    configure_pyqtgraph()
-    app_settings().remove("gates")
+    from gui import style
+    style.configure_pyqtgraph()
     from gui.pages.gates import GatesPage
-    page = GatesPage()
+    page = GatesPage()      # its own defaults: the window's stored settings are not read
     page.resize(1440, 860)
     page.show()
     page.set_sentence(SENTENCE)
@@ -61,7 +60,7 @@ def main():
         page.set_sentence(f"the film was {'never' if k % 2 else 'not'} boring, it was great")
         app.processEvents()
         retrace.append((time.perf_counter() - t) * 1000)
-    print(f"{T}-token sentence, LSTM {page.model()[0].rnn.hidden_size} units, page 1440x860")
+    print(f"{T}-token sentence, LSTM {page.model().model.rnn.hidden_size} units, page 1440x860")
     print(f"step (compute + repaint of what changed): median {statistics.median(wall):.1f} ms, "
           f"p95 {p95(wall):.1f} ms wall; median {statistics.median(cpu):.1f} ms CPU")
     print(f"step + full repaint of the whole page (grab): median {statistics.median(full):.1f} ms")

@@ -106,6 +106,14 @@ def predict_per_token(model: SentimentRNN, ids, trace=None) -> np.ndarray:
         return torch.softmax(model(batch), dim=-1)[:, 1].numpy()
 
 
+def sentiment_unit(model: SentimentRNN) -> int:
+    """The hidden unit (of the forward direction) whose h weighs most in the output layer's
+    positive-vs-negative difference: argmax |w_pos - w_neg| over the head's first H inputs."""
+    w = model.head.weight.detach().cpu().numpy()
+    hidden = model.rnn.hidden_size
+    return int(np.argmax(np.abs(w[1, :hidden] - w[0, :hidden])))
+
+
 def model_vocab(meta: dict) -> Vocab:
     """The vocabulary stored in a sentiment checkpoint's meta."""
     words = meta.get("vocab")
