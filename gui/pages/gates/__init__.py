@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 from functools import partial
 
-import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox, QSplitter,
@@ -26,6 +25,7 @@ from engine.train import TrainConfig, fit
 from gui import style
 from gui.bind import Bindings, StateError
 from gui.pages.base import Page
+from gui.pages.gates.chips import fire_chips, token_chips
 from gui.pages.gates.controls import ClampBox, RetrainBox, SentenceRow
 from gui.pages.gates.curves import PredictionPlot, UnitPlot, set_token_ticks
 from gui.pages.gates.equations import UnitEquationsBox
@@ -33,7 +33,7 @@ from gui.pages.gates.heatmaps import (COLUMNS, MAP_SPECS, SHOWN, GateHeatmapGrid
                                       map_levels)
 from gui.pages.gates.reading import (CLAMPS, MAX_TOKENS, NoWords, SentenceView, apply_clamp,
                                      load_model, read_sentence)
-from gui.widgets.chip_strip import Chip, ChipStrip
+from gui.widgets.chip_strip import ChipStrip
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
 from gui.workers import TrainRunner
 
@@ -349,34 +349,13 @@ class GatesPage(Page):
         self.equations.show_equations(eq, v.shown[t])
 
     def _show_chips(self, t: int) -> None:
-        v, chips = self.view, []
-        for k, (word, unknown) in enumerate(zip(v.tokens, v.unknown)):
-            if unknown:
-                chip = Chip("#ffe0b8", "#b00020", italic=True,
-                            tooltip=f"'{word}' is not in the model's vocabulary: read as <unk>")
-            else:
-                chip = Chip(tooltip=f"token {k + 1}: '{word}' (id {v.ids[k]})")
-            if k == t:
-                chip.background, chip.outline, chip.bold = "#ffb347", "#e07000", True
-            elif k > t:
-                chip.foreground = "#98a4b0"
-            chips.append(chip)
-        self.token_strip.set_tokens(v.shown, chips)
+        self.token_strip.set_tokens(self.view.shown, token_chips(self.view, t))
 
     def _show_fire(self, t: int) -> None:
-        v, u, fire = self.view, self.settings.unit, self.settings.fire
-        values = v.active.gate(fire)[0, 0, :, u]
-        scale = float(max(np.abs(values).max(), 1e-6))
-        chips = []
-        for k, word in enumerate(v.tokens):
-            if k > t:
-                chips.append(Chip("#f4f4f4", "#b0b0b0", tooltip="not reached yet"))
-                continue
-            strong = abs(values[k] / scale) > 0.7
-            chips.append(Chip(signed_color(values[k] / scale), "#ffffff" if strong else "#000000",
-                              "#e07000" if k == t else None,
-                              tooltip=f"{fire} of unit {u} after '{word}': {values[k]:+.3f}"))
-        self.fire_strip.set_tokens(v.tokens, chips)
+        s = self.settings
+        values = self.view.active.gate(s.fire)[0, 0, :, s.unit]
+        self.fire_strip.set_tokens(self.view.tokens,
+                                   fire_chips(self.view.tokens, values, t, f"{s.fire} of unit {s.unit}"))
 
     def select_sentiment_unit(self) -> None:
         self.bind.set("unit", sentiment_unit(self.model().model))
@@ -436,9 +415,3 @@ class GatesPage(Page):
         self.player.pause()
         self.runner.stop_and_wait()
 
-
-def signed_color(v: float) -> str:
-    """White at 0, red towards +1, blue towards -1 (as #rrggbb)."""
-    v = max(-1.0, min(1.0, float(v)))
-    k = int(255 - abs(v) * 180)
-    return f"#ff{k:02x}{k:02x}" if v >= 0 else f"#{k:02x}{k:02x}ff"
