@@ -19,11 +19,27 @@ CHECKPOINT_FORMAT = "strides-gates/1"
 MODELS_DIR = ASSETS / "models"
 
 
-def _conv_block(c_in: int, c_out: int, k: int, padding: int, batchnorm: bool) -> list[nn.Module]:
+# The activations a zoo model can use between its layers. Neither holds parameters, so the
+# choice leaves a model's state_dict keys as they are (checkpoints of either kind load alike).
+ACTIVATIONS = ("relu", "leaky_relu")
+LEAKY_SLOPE = 0.01  # nn.LeakyReLU's default negative slope
+
+
+def make_activation(name: str = "relu") -> nn.Module:
+    """nn.ReLU() for "relu", nn.LeakyReLU(0.01) for "leaky_relu"."""
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(LEAKY_SLOPE)
+    raise ValueError(f"unknown activation {name!r}: choose one of {', '.join(ACTIVATIONS)}")
+
+
+def _conv_block(c_in: int, c_out: int, k: int, padding: int, batchnorm: bool,
+                activation: str = "relu") -> list[nn.Module]:
     layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, k, padding=padding)]
     if batchnorm:
         layers.append(nn.BatchNorm2d(c_out))
-    layers.append(nn.ReLU())
+    layers.append(make_activation(activation))
     return layers
 
 
@@ -35,18 +51,21 @@ def _flat_size(features: nn.Module, input_shape: tuple[int, int, int]) -> int:
 class LeNet5(nn.Module):
     """LeNet-5 (ReLU + max-pool variant): conv 6 k5 pad 2, pool, conv 16 k5, pool, fc 120-84-n."""
 
-    def __init__(self, input_shape=(1, 28, 28), num_classes=10, dropout=0.0, batchnorm=False):
+    def __init__(self, input_shape=(1, 28, 28), num_classes=10, dropout=0.0, batchnorm=False,
+                 activation="relu"):
         super().__init__()
         c, h, _ = input_shape
         pad = 2 if h == 28 else 0  # 28x28 is padded to LeNet's original 32x32
+        act = activation
         self.features = nn.Sequential(
-            *_conv_block(c, 6, 5, pad, batchnorm), nn.MaxPool2d(2),
-            *_conv_block(6, 16, 5, 0, batchnorm), nn.MaxPool2d(2),
+            *_conv_block(c, 6, 5, pad, batchnorm, act), nn.MaxPool2d(2),
+            *_conv_block(6, 16, 5, 0, batchnorm, act), nn.MaxPool2d(2),
         )
         flat = _flat_size(self.features, tuple(input_shape))
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(flat, 120), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(120, 84), nn.ReLU(), nn.Dropout(dropout), nn.Linear(84, num_classes),
+            nn.Flatten(), nn.Linear(flat, 120), make_activation(act), nn.Dropout(dropout),
+            nn.Linear(120, 84), make_activation(act), nn.Dropout(dropout),
+            nn.Linear(84, num_classes),
         )
 
     def forward(self, x):  # (B, C, H, W) -> (B, num_classes) logits
@@ -56,17 +75,19 @@ class LeNet5(nn.Module):
 class CifarNet(nn.Module):
     """The classic small CIFAR-10 net: conv 3->6 k5, pool 2, conv 6->16 k5, pool 2, fc 400-120-84-n."""
 
-    def __init__(self, input_shape=(3, 32, 32), num_classes=10, dropout=0.0, batchnorm=False):
+    def __init__(self, input_shape=(3, 32, 32), num_classes=10, dropout=0.0, batchnorm=False,
+                 activation="relu"):
         super().__init__()
-        c = input_shape[0]
+        c, act = input_shape[0], activation
         self.features = nn.Sequential(
-            *_conv_block(c, 6, 5, 0, batchnorm), nn.MaxPool2d(2),
-            *_conv_block(6, 16, 5, 0, batchnorm), nn.MaxPool2d(2),
+            *_conv_block(c, 6, 5, 0, batchnorm, act), nn.MaxPool2d(2),
+            *_conv_block(6, 16, 5, 0, batchnorm, act), nn.MaxPool2d(2),
         )
         flat = _flat_size(self.features, tuple(input_shape))
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(flat, 120), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(120, 84), nn.ReLU(), nn.Dropout(dropout), nn.Linear(84, num_classes),
+            nn.Flatten(), nn.Linear(flat, 120), make_activation(act), nn.Dropout(dropout),
+            nn.Linear(120, 84), make_activation(act), nn.Dropout(dropout),
+            nn.Linear(84, num_classes),
         )
 
     def forward(self, x):
@@ -77,14 +98,12 @@ class TinyVGG(nn.Module):
     """Two VGG blocks (conv3-ReLU-conv3-ReLU-maxpool), then one linear layer (the CNN Explainer net)."""
 
     def __init__(self, input_shape=(1, 28, 28), num_classes=10, dropout=0.0, batchnorm=False,
-                 hidden=10):
+                 hidden=10, activation="relu"):
         super().__init__()
-        c = input_shape[0]
+        c, h, bn, act = input_shape[0], hidden, batchnorm, activation
         self.features = nn.Sequential(
-            *_conv_block(c, hidden, 3, 1, batchnorm), *_conv_block(hidden, hidden, 3, 1, batchnorm),
-            nn.MaxPool2d(2),
-            *_conv_block(hidden, hidden, 3, 1, batchnorm), *_conv_block(hidden, hidden, 3, 1, batchnorm),
-            nn.MaxPool2d(2),
+            *_conv_block(c, h, 3, 1, bn, act), *_conv_block(h, h, 3, 1, bn, act), nn.MaxPool2d(2),
+            *_conv_block(h, h, 3, 1, bn, act), *_conv_block(h, h, 3, 1, bn, act), nn.MaxPool2d(2),
         )
         flat = _flat_size(self.features, tuple(input_shape))
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(flat, num_classes))
@@ -97,7 +116,7 @@ class MLP(nn.Module):
     """A fully connected net of about LeNet's size, for the 'why convolutions?' comparison."""
 
     def __init__(self, input_shape=(1, 28, 28), num_classes=10, dropout=0.0, batchnorm=False,
-                 hidden=(72, 48)):
+                 hidden=(72, 48), activation="relu"):
         super().__init__()
         self.features = nn.Sequential()  # no convolutional part
         layers: list[nn.Module] = [nn.Flatten()]
@@ -106,7 +125,7 @@ class MLP(nn.Module):
             layers.append(nn.Linear(width, h))
             if batchnorm:
                 layers.append(nn.BatchNorm1d(h))
-            layers += [nn.ReLU(), nn.Dropout(dropout)]
+            layers += [make_activation(activation), nn.Dropout(dropout)]
             width = h
         layers.append(nn.Linear(width, num_classes))
         self.classifier = nn.Sequential(*layers)
@@ -115,15 +134,62 @@ class MLP(nn.Module):
         return self.classifier(x)
 
 
+class NotesCifarNet(nn.Module):
+    """The lecture notes' CIFAR net: conv 3->32 k3 pad 1, ReLU, conv 32->32 k3 pad 1, ReLU,
+    max-pool 2, then fc 512 and the output layer. On 3x32x32 the pool leaves 32x16x16, which
+    flattens to the 8192 inputs of its `Linear(8192, 512)`."""
+
+    def __init__(self, input_shape=(3, 32, 32), num_classes=10, dropout=0.0, batchnorm=False,
+                 activation="relu"):
+        super().__init__()
+        c, bn, act = input_shape[0], batchnorm, activation
+        self.features = nn.Sequential(
+            *_conv_block(c, 32, 3, 1, bn, act), *_conv_block(32, 32, 3, 1, bn, act),
+            nn.MaxPool2d(2),
+        )
+        flat = _flat_size(self.features, tuple(input_shape))  # 32 * 16 * 16 = 8192 on 32x32
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(flat, 512), make_activation(act), nn.Dropout(dropout),
+            nn.Linear(512, num_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class NotesMnistNet(nn.Module):
+    """The lecture notes' 28x28 net, Conv(32, 3) -> pool -> Dense 128 -> 10: conv 1->32 k3 (no
+    padding: 26x26), ReLU, max-pool 2 (13x13), flatten 32*13*13 = 5408, fc 128, output layer."""
+
+    def __init__(self, input_shape=(1, 28, 28), num_classes=10, dropout=0.0, batchnorm=False,
+                 activation="relu"):
+        super().__init__()
+        self.features = nn.Sequential(
+            *_conv_block(input_shape[0], 32, 3, 0, batchnorm, activation), nn.MaxPool2d(2),
+        )
+        flat = _flat_size(self.features, tuple(input_shape))  # 5408 on 28x28
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(flat, 128), make_activation(activation), nn.Dropout(dropout),
+            nn.Linear(128, num_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
 # name -> class; checkpoints name their architecture by these keys.
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "lenet5": LeNet5,
     "cifarnet": CifarNet,
     "tinyvgg": TinyVGG,
     "mlp": MLP,
+    "notes_cifar": NotesCifarNet,
+    "notes_mnist": NotesMnistNet,
 }
 ARCHITECTURE_LABELS = {
     "lenet5": "LeNet-5", "cifarnet": "CIFAR net (6-16-120-84)", "tinyvgg": "TinyVGG", "mlp": "MLP",
+    "notes_cifar": "Notes' CIFAR net (32-32, fc 8192→512)",
+    "notes_mnist": "Notes' MNIST net (conv 32, fc 128)",
 }
 
 
@@ -184,6 +250,38 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerRow
             h.remove()
         model.train(was_training)
     return rows
+
+
+@dataclass
+class ParameterComparison:
+    cnn: list[LayerRow]           # the CNN's layer table
+    mlp: list[LayerRow]           # the MLP's layer table, on the same input
+    cnn_total: int                # parameters of the CNN
+    mlp_total: int                # parameters of the MLP
+    mlp_kwargs: dict              # build_model("mlp", **mlp_kwargs) builds that MLP (to train it)
+
+
+def fully_connected_widths(model: nn.Module) -> tuple[int, ...]:
+    """The hidden widths of a model's fully connected layers: every Linear's out_features but
+    the output layer's, in the order they run (LeNet-5: (120, 84))."""
+    widths = [m.out_features for m in model.modules() if isinstance(m, nn.Linear)]
+    return tuple(widths[:-1])
+
+
+def cnn_vs_mlp(arch: str, input_shape: tuple[int, int, int], num_classes: int = 10,
+               **kwargs) -> ParameterComparison:
+    """Parameter counts of a CNN and of the MLP the notes compare it with: the CNN's fully
+    connected layers of the *same widths* fed the raw pixels (its first hidden layer as wide as
+    the CNN's first fully connected layer), not an MLP sized to match the CNN's total."""
+    cnn = build_model(arch, input_shape=tuple(input_shape), num_classes=num_classes, **kwargs)
+    hidden = fully_connected_widths(cnn)
+    if not hidden:
+        raise ValueError(f"{ARCHITECTURE_LABELS.get(arch, arch)} has no hidden fully connected "
+                         "layer, so there is no MLP width to copy")
+    mlp_kwargs = {"input_shape": tuple(input_shape), "num_classes": num_classes, "hidden": hidden}
+    mlp = build_model("mlp", **mlp_kwargs)
+    return ParameterComparison(layer_table(cnn, input_shape), layer_table(mlp, input_shape),
+                               parameter_count(cnn), parameter_count(mlp), mlp_kwargs)
 
 
 class CheckpointError(Exception):
