@@ -213,8 +213,7 @@ def run_slices(page, data, stamps, drawn: list, n_slices: int, min_slice_s: floa
     bare.start()
 
     def idle() -> bool:
-        return not (page._pending or page._staged or page._render_timer.isActive()
-                    or page._stage_timer.isActive())
+        return page.drawing_idle()
 
     def run_loop(ms: int, until_idle: bool = False) -> None:
         """The event loop for `ms`, then (`until_idle`) until the page has drawn everything."""
@@ -234,7 +233,7 @@ def run_slices(page, data, stamps, drawn: list, n_slices: int, min_slice_s: floa
         loop.exec()
         drawn.remove(check)
 
-    page.epochs_spin.setValue(1000)                      # one run for all the slices
+    page.form.epochs_spin.setValue(1000)                      # one run for all the slices
     page.start_button.click()
     while not stamps or stamps[-1][0] < time.perf_counter() - 0.5:
         run_loop(100)                                    # until the run has started
@@ -253,7 +252,7 @@ def run_slices(page, data, stamps, drawn: list, n_slices: int, min_slice_s: floa
         page.runner.pause()
         gui_times.append((t0, time.perf_counter()))
         run_loop(30)                                     # the step in flight ends; its batch
-        page._render_timer.stop()                        # is drawn in the next GUI slice
+        page.render_timer.stop()                         # is drawn in the next GUI slice
     t0 = time.perf_counter()
     bare.control.resume()
     run_loop(int(1000 * (gui_times[-1][1] - gui_times[-1][0])))
@@ -266,7 +265,7 @@ def run_slices(page, data, stamps, drawn: list, n_slices: int, min_slice_s: floa
     page.runner.finished.disconnect(loop.quit)
     bare.control.stop()
     bare.join()
-    page.epochs_spin.setValue(1)
+    page.form.epochs_spin.setValue(1)
 
     ratios, gui_rates, bare_rates = [], [], []
     for k, (g0, g1) in enumerate(gui_times):
@@ -326,8 +325,9 @@ def main() -> None:
     configure_pyqtgraph()
     from gui.pages.train_cnn import TrainCnnPage
 
+    from gui.pages.train_cnn.views import RunViews
     slot_times = time_slots(TrainCnnPage)
-    drawn = watch_drawing(TrainCnnPage)
+    drawn = watch_drawing(TrainCnnPage, RunViews)
     stamps = gui_stamps()
     name = "fashion_mnist" if available("fashion_mnist") else "generated"
     data = load_dataset(name, train_size=args.images, test_size=500)
@@ -338,12 +338,12 @@ def main() -> None:
     if not args.auto_gc:       # then freezing what that made (gui.app.TrainingPreloader)
         from gui.gc_guard import settle
         settle()
-    page.dataset_combo.setCurrentIndex(list(DATASETS).index(name))
-    page.train_size_spin.setValue(args.images)
-    page.test_size_spin.setValue(500)
-    page.batch_spin.setValue(BATCH)
-    page.epochs_spin.setValue(1)
-    page.device_combo.setCurrentIndex(page.device_combo.findData("cpu"))
+    page.form.dataset_combo.setCurrentIndex(list(DATASETS).index(name))
+    page.form.train_size_spin.setValue(args.images)
+    page.form.test_size_spin.setValue(500)
+    page.form.batch_spin.setValue(BATCH)
+    page.form.epochs_spin.setValue(1)
+    page.form.device_combo.setCurrentIndex(page.form.device_combo.findData("cpu"))
     print(f"LeNet-5, batch {BATCH}, {args.images} {DATASETS[name].label} images, CPU, "
           f"{torch.get_num_threads()} torch threads, {os.cpu_count()} cores", flush=True)
 
@@ -408,30 +408,30 @@ def time_slots(page_class) -> list[tuple[float, float]]:
     """Wrap the page's redraw slot (before any page exists) to record (wall ms, CPU ms) per
     call; thread CPU time is what the slot itself costs, whatever else the machine is doing."""
     times: list[tuple[float, float]] = []
-    original = page_class._render_pending
+    original = page_class.render_pending
 
     def timed(self, *args, **kwargs):
         w0, c0 = time.perf_counter(), time.thread_time()
         original(self, *args, **kwargs)
         times.append((1000 * (time.perf_counter() - w0), 1000 * (time.thread_time() - c0)))
 
-    page_class._render_pending = timed
+    page_class.render_pending = timed
     return times
 
 
-def watch_drawing(page_class) -> list:
-    """Wrap the page's redraw and staged-view slots (before any page exists) to call each
-    function in the returned list after either has run."""
+def watch_drawing(page_class, views_class) -> list:
+    """Wrap the page's redraw slot and its views' staged-view slot (before any page exists) to
+    call each function in the returned list after either has run."""
     hooks: list = []
-    for name in ("_render_pending", "_run_stage"):
-        original = getattr(page_class, name)
+    for owner, name in ((page_class, "render_pending"), (views_class, "run_stage")):
+        original = getattr(owner, name)
 
         def hooked(self, *args, _original=original, **kwargs):
             _original(self, *args, **kwargs)
             for hook in list(hooks):
                 hook()
 
-        setattr(page_class, name, hooked)
+        setattr(owner, name, hooked)
     return hooks
 
 

@@ -1,5 +1,10 @@
 """The Train a CNN page via qtbot: a tiny run to the end, stop, NaN, checkpoints, download, close."""
+import contextlib
 import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,8 +12,9 @@ import torch
 
 import engine.data as data
 import engine.data.download as download
-from engine.models import build_model, parameter_count
+from engine.models import build_model, load_checkpoint, parameter_count
 from gui.pages.train_cnn import TrainCnnPage
+from gui.pages.train_cnn.views import epoch_note
 from test_data import write_idx
 
 N_TRAIN, N_TEST = 160, 60
@@ -41,13 +47,13 @@ def page(qtbot, fake_mnist):
     page = TrainCnnPage()
     qtbot.addWidget(page)
     page.set_dataset_folder("mnist", str(fake_mnist))
-    page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("mnist"))
-    page.train_size_spin.setValue(0)   # all 160
-    page.test_size_spin.setValue(0)    # all 60
-    page.batch_spin.setValue(32)
-    page.epochs_spin.setValue(2)
-    page.lr_spin.setValue(0.005)
-    page.device_combo.setCurrentIndex(page.device_combo.findData("cpu"))
+    page.form.dataset_combo.setCurrentIndex(list(data.DATASETS).index("mnist"))
+    page.form.train_size_spin.setValue(0)   # all 160
+    page.form.test_size_spin.setValue(0)    # all 60
+    page.form.batch_spin.setValue(32)
+    page.form.epochs_spin.setValue(2)
+    page.form.lr_spin.setValue(0.005)
+    page.form.device_combo.setCurrentIndex(page.form.device_combo.findData("cpu"))
     yield page
     page.shutdown()
 
@@ -59,61 +65,61 @@ def run_to_end(qtbot, page, timeout=60000):
 
 
 def test_dataset_status_and_layer_table(page):
-    assert "160 training / 60 test images" in page.dataset_status.text()
+    assert "160 training / 60 test images" in page.form.dataset_status.text()
     assert page.start_button.isEnabled()
-    assert "61,706" in page.total_label.text()   # LeNet-5 on 1x28x28
-    page.arch_combo.setCurrentIndex(page.arch_combo.findData("mlp"))
+    assert "61,706" in page.form.total_label.text()   # LeNet-5 on 1x28x28
+    page.form.arch_combo.setCurrentIndex(page.form.arch_combo.findData("mlp"))
     mlp = build_model("mlp", input_shape=(1, 28, 28))
-    assert f"{parameter_count(mlp):,}" in page.total_label.text()
-    assert page.layer_table.rowCount() > 3
-    assert page.layer_table.item(page.layer_table.rowCount() - 1, 1).text() == "10"
+    assert f"{parameter_count(mlp):,}" in page.form.total_label.text()
+    assert page.form.layer_table.rowCount() > 3
+    assert page.form.layer_table.item(page.form.layer_table.rowCount() - 1, 1).text() == "10"
 
 
 def test_grids_are_built_for_the_network_before_a_run(page):
     """Picking a network builds its filter and map boxes (empty), so a run's first snapshot
     only hands over pixels: LeNet-5 has 6 first-layer filters, TinyVGG 8 (or its count)."""
-    assert page.filter_grid.count == 6 and page.map_grid.count == 6
-    page.arch_combo.setCurrentIndex(page.arch_combo.findData("mlp"))
-    assert page.map_grid.count == 0 and page.filter_grid.count > 0   # an MLP: no feature maps
-    page.arch_combo.setCurrentIndex(page.arch_combo.findData("lenet5"))
-    assert page.filter_grid.count == 6
+    assert page.views.filter_grid.count == 6 and page.views.map_grid.count == 6
+    page.form.arch_combo.setCurrentIndex(page.form.arch_combo.findData("mlp"))
+    assert page.views.map_grid.count == 0 and page.views.filter_grid.count > 0   # an MLP: no feature maps
+    page.form.arch_combo.setCurrentIndex(page.form.arch_combo.findData("lenet5"))
+    assert page.views.filter_grid.count == 6
 
 
 def test_confusion_caption_does_not_resize_the_curves(page, shown, qtbot):
     """The epoch and accuracy over the confusion matrix change every epoch; they must not
     re-lay-out the page (a growing box title resized the curve panel and redrew its axes)."""
     shown(page, 1300, 900)
-    page._show_confusion(np.eye(10, dtype=np.int64) * 6, 0, 0.5)
+    page.views.show_confusion(np.eye(10, dtype=np.int64) * 6, epoch_note(0, 0.5))
     qtbot.wait(20)
-    width = page.curves.width()
-    page._show_confusion(np.eye(10, dtype=np.int64) * 6, 119, 1.0)
+    width = page.views.curves.width()
+    page.views.show_confusion(np.eye(10, dtype=np.int64) * 6, epoch_note(119, 1.0))
     qtbot.wait(20)
-    assert page.confusion_note.text() == "After epoch 120: test accuracy 100.0%."
-    assert page.curves.width() == width
+    assert page.views.confusion_note.text() == "After epoch 120: test accuracy 100.0%."
+    assert page.views.curves.width() == width
 
 
 def test_missing_dataset_disables_start_and_says_why(page, qtbot):
-    page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("cifar10"))
+    page.form.dataset_combo.setCurrentIndex(list(data.DATASETS).index("cifar10"))
     assert not page.start_button.isEnabled()
-    assert "CIFAR-10 not found" in page.dataset_status.text()
-    assert page.download_button.isVisible() or not page.isVisible()
-    assert page.download_button.text().startswith("Download")
+    assert "CIFAR-10 not found" in page.form.dataset_status.text()
+    assert page.form.download_button.isVisible() or not page.isVisible()
+    assert page.form.download_button.text().startswith("Download")
 
 
 def test_tiny_run_to_the_end(page, qtbot):
     result = run_to_end(qtbot, page)
     assert result.status == "finished"
-    counts = page.curves.point_counts()
+    counts = page.views.curves.point_counts()
     assert counts["step_loss"] == 10 and counts["test_acc"] == 2   # 160/32 * 2 steps, 2 epochs
-    confusion = page.confusion_view.values()
+    confusion = page.views.confusion_view.values()
     assert confusion.shape == (10, 10) and confusion.sum() == N_TEST
     assert np.trace(confusion) / N_TEST == pytest.approx(result.test_accuracy)
-    texts = page.prediction_grid.texts()
+    texts = page.views.prediction_grid.texts()
     assert len(texts) == 16 and all(t[0] in "✓✗" for t in texts)
-    assert page.filter_grid.count == 6 and page.map_grid.count == 6   # LeNet conv1: 6 filters
+    assert page.views.filter_grid.count == 6 and page.views.map_grid.count == 6   # LeNet conv1: 6 filters
     assert page.progress_bar.value() == 100
     assert page.start_button.isEnabled() and not page.stop_button.isEnabled()
-    assert page.dataset_combo.isEnabled() and page.save_button.isEnabled()
+    assert page.form.dataset_combo.isEnabled() and page.save_button.isEnabled()
     model, meta = page.trained_model()
     assert not model.training and meta["dataset"] == "mnist" and meta["classes"][3] == "3"
     x = data.load_dataset("mnist", meta["source"]).test.tensors[0]
@@ -122,10 +128,10 @@ def test_tiny_run_to_the_end(page, qtbot):
 
 
 def test_stop_mid_run_resets_controls(page, qtbot):
-    page.epochs_spin.setValue(200)
+    page.form.epochs_spin.setValue(200)
     page.start_button.click()
-    qtbot.waitUntil(lambda: page.curves.point_counts()["step_loss"] > 0, timeout=30000)
-    assert not page.start_button.isEnabled() and not page.arch_combo.isEnabled()
+    qtbot.waitUntil(lambda: page.views.curves.point_counts()["step_loss"] > 0, timeout=30000)
+    assert not page.start_button.isEnabled() and not page.form.arch_combo.isEnabled()
     page.pause_button.click()
     assert page.runner.paused and page.pause_button.text() == "Resume"
     page.pause_button.click()
@@ -134,15 +140,15 @@ def test_stop_mid_run_resets_controls(page, qtbot):
         page.stop_button.click()
     assert blocker.args[0].status == "stopped"
     assert "Stopped after" in page.message_label.text()
-    assert page.start_button.isEnabled() and page.arch_combo.isEnabled()
+    assert page.start_button.isEnabled() and page.form.arch_combo.isEnabled()
     assert page.pause_button.text() == "Pause" and not page.pause_button.isEnabled()
 
 
 def test_huge_learning_rate_gives_a_nan_message(page, qtbot):
-    page.optimizer_combo.setCurrentIndex(page.optimizer_combo.findData("sgd"))
-    page.lr_spin.setValue(100.0)
-    page.seed_spin.setValue(1)   # with this seed the loss is NaN at step 4 (checked at 1-4 threads)
-    page.epochs_spin.setValue(3)
+    page.form.optimizer_combo.setCurrentIndex(page.form.optimizer_combo.findData("sgd"))
+    page.form.lr_spin.setValue(100.0)
+    page.form.seed_spin.setValue(1)   # with this seed the loss is NaN at step 4 (checked at 1-4 threads)
+    page.form.epochs_spin.setValue(3)
     messages = []
     page.message.connect(lambda text, level: messages.append((text, level)))
     result = run_to_end(qtbot, page)
@@ -156,7 +162,7 @@ def test_huge_learning_rate_gives_a_nan_message(page, qtbot):
 
 def test_out_of_memory_result_is_a_clear_message(page):
     from engine.train import TrainResult
-    page._on_finished(TrainResult("out_of_memory", "Training stopped: the CUDA ran out of "
+    page.on_run_finished(TrainResult("out_of_memory", "Training stopped: the CUDA ran out of "
                                   "memory at batch size 64. Try a smaller batch."))
     assert "smaller batch" in page.message_label.text() and page.start_button.isEnabled()
 
@@ -168,14 +174,14 @@ def test_checkpoint_round_trip_and_corrupt_file(page, qtbot, tmp_path):
     model, meta = page.trained_model()
     other = TrainCnnPage()
     qtbot.addWidget(other)
-    other.arch_combo.setCurrentIndex(other.arch_combo.findData("tinyvgg"))
+    other.form.arch_combo.setCurrentIndex(other.form.arch_combo.findData("tinyvgg"))
     assert other.load_checkpoint(path)
     loaded, loaded_meta = other.trained_model()
     x = torch.rand(4, 1, 28, 28)
     assert torch.equal(model(x), loaded(x))
-    assert loaded_meta["dataset"] == "mnist" and other.arch_combo.currentData() == "lenet5"
-    assert other.dataset_combo.currentData() == "mnist"
-    assert other.filter_grid.count == 6
+    assert loaded_meta["dataset"] == "mnist" and other.form.arch_combo.currentData() == "lenet5"
+    assert other.form.dataset_combo.currentData() == "mnist"
+    assert other.views.filter_grid.count == 6
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"garbage")
     assert not other.load_checkpoint(bad)
@@ -195,10 +201,10 @@ def test_closing_the_window_while_training(qtbot, fake_mnist, qtlog):
     qtbot.addWidget(window)
     page = window.page("train_cnn")
     page.set_dataset_folder("mnist", str(fake_mnist))
-    page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("mnist"))
-    page.epochs_spin.setValue(500)
+    page.form.dataset_combo.setCurrentIndex(list(data.DATASETS).index("mnist"))
+    page.form.epochs_spin.setValue(500)
     page.start_button.click()
-    qtbot.waitUntil(lambda: page.curves.point_counts()["step_loss"] > 0, timeout=30000)
+    qtbot.waitUntil(lambda: page.views.curves.point_counts()["step_loss"] > 0, timeout=30000)
     window.close()
     assert not page.runner.running
     assert not [r for r in qtlog.records if "Destroyed while thread" in r.message]
@@ -219,14 +225,14 @@ def test_download_button_fetches_into_the_cache(page, qtbot, tmp_path, monkeypat
                                            "FashionMNIST/raw"))
     monkeypatch.setattr(download, "resources", lambda name: files)
     monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
-    page.dataset_combo.setCurrentIndex(list(data.DATASETS).index("fashion_mnist"))
+    page.form.dataset_combo.setCurrentIndex(list(data.DATASETS).index("fashion_mnist"))
     assert not page.start_button.isEnabled()
-    page.download_button.click()
-    qtbot.waitUntil(lambda: page._downloader is None, timeout=30000)
+    page.form.download_button.click()
+    qtbot.waitUntil(lambda: not page.downloading, timeout=30000)
     assert (data.CACHE_DIR / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte.gz").is_file()
     assert "downloaded" in page.message_label.text()
-    assert "40 training / 20 test" in page.dataset_status.text()
-    assert page.start_button.isEnabled() and not page.download_button.isVisibleTo(page)
+    assert "40 training / 20 test" in page.form.dataset_status.text()
+    assert page.start_button.isEnabled() and not page.form.download_button.isVisibleTo(page)
 
 
 def test_snapshots_match_torch():
@@ -277,3 +283,161 @@ def test_window_closing_during_the_start_click_starts_no_thread(page, qtbot):
     page.start_training()
     assert not page.runner.running
     assert page.trained_model() is None
+
+
+# -- fresh install, earlier runs, checkpoints with their curves, failed saves ----------------------
+from PySide6.QtCore import Qt                 # noqa: E402
+from PySide6.QtTest import QTest              # noqa: E402
+
+
+def click_to_end(qtbot, page, timeout=60000):
+    with qtbot.waitSignal(page.runner.finished, timeout=timeout) as blocker:
+        QTest.mouseClick(page.start_button, Qt.LeftButton)
+    return blocker.args[0]
+
+
+def faded(curves):
+    return [item for item in curves.loss_plot.listDataItems() if item.zValue() < 0]
+
+
+def test_a_fresh_install_opens_on_digits_that_train(qtbot, shown, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")           # nothing downloaded
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
+    page = TrainCnnPage()
+    shown(page, 1060, 600)
+    assert page.settings.dataset in ("generated", "sklearn_digits")
+    assert "training" in page.form.dataset_status.text() and page.start_button.isEnabled()
+    QTest.mouseClick(page.start_button, Qt.LeftButton)
+    assert page.runner.running and not page.start_button.isEnabled()
+    qtbot.waitUntil(lambda: page.views.curves.point_counts()["step_loss"] > 0, timeout=30000)
+    assert "step" in page.status_label.text()
+    with qtbot.waitSignal(page.runner.finished, timeout=30000) as blocker:
+        QTest.mouseClick(page.stop_button, Qt.LeftButton)
+    assert blocker.args[0].status == "stopped"
+    page.shutdown()
+
+
+def test_two_seeded_runs_leave_one_faded_run_and_clear_removes_it(page, qtbot, shown):
+    shown(page, 1060, 600)
+    assert not page.views.clear_runs_button.isEnabled()          # nothing to clear yet
+    first = click_to_end(qtbot, page)
+    loss = page.views.curves.step_loss.getData()[1].copy()
+    assert faded(page.views.curves) == []
+    second = click_to_end(qtbot, page)                           # the same seed: the same run
+    runs = page.views.curves.previous_runs()
+    assert len(runs) == 1 and "seed 0" in runs[0] and f"{first.test_accuracy:.1%}" in runs[0]
+    assert page.views.curves.runs_legend_text() == runs[0]
+    (old,) = faded(page.views.curves)
+    np.testing.assert_allclose(old.getData()[1], loss, rtol=1e-6)
+    np.testing.assert_allclose(page.views.curves.step_loss.getData()[1], loss, rtol=1e-5)
+    assert second.test_accuracy == pytest.approx(first.test_accuracy)
+    assert page.views.clear_runs_button.isEnabled()
+    QTest.mouseClick(page.views.clear_runs_button, Qt.LeftButton)
+    assert page.views.curves.previous_runs() == [] and faded(page.views.curves) == []
+    assert page.views.curves.runs_legend_text() == ""
+    assert page.views.curves.point_counts()["step_loss"] == 10   # the current run stays
+    assert not page.views.clear_runs_button.isEnabled()
+
+
+def test_a_loaded_checkpoint_shows_its_own_curves_and_confusion(page, qtbot, tmp_path):
+    result = click_to_end(qtbot, page)
+    curves = page.views.curves
+    loss, acc = curves.step_loss.getData()[1].copy(), curves.test_acc.getData()[1].copy()
+    confusion = page.views.confusion_view.values().copy()
+    path = tmp_path / "run.pt"
+    assert page.save_checkpoint(path)
+    page.form.seed_spin.setValue(5)                   # another run: other curves, other matrix
+    page.form.lr_spin.setValue(0.02)
+    click_to_end(qtbot, page)
+    assert not np.array_equal(page.views.confusion_view.values(), confusion)
+    assert page.load_checkpoint(path)
+    np.testing.assert_allclose(curves.step_loss.getData()[1], loss)
+    np.testing.assert_allclose(curves.test_acc.getData()[1], acc)
+    assert np.array_equal(page.views.confusion_view.values(), confusion)
+    assert f"{result.test_accuracy:.1%}" in page.views.confusion_note.text()
+    assert len(curves.previous_runs()) == 2            # both runs stay, faded
+    other = TrainCnnPage()                             # a fresh page: no earlier run at all
+    qtbot.addWidget(other)
+    assert other.load_checkpoint(path)
+    np.testing.assert_allclose(other.views.curves.step_loss.getData()[1], loss)
+    assert np.array_equal(other.views.confusion_view.values(), confusion)
+    assert other.views.curves.previous_runs() == []
+    assert other.views.filter_grid.count == 6
+
+
+def test_an_old_checkpoint_without_history_shows_no_stale_matrix(page, qtbot, tmp_path):
+    from engine.models import save_checkpoint
+    click_to_end(qtbot, page)
+    model, meta = page.trained_model()
+    del meta["history"], meta["confusion"]
+    save_checkpoint(tmp_path / "old.pt", model, meta)
+    assert page.load_checkpoint(tmp_path / "old.pt")
+    assert page.views.curves.point_counts()["step_loss"] == 0
+    assert "no confusion matrix" in page.views.confusion_note.text()
+    assert "accuracy" not in page.views.confusion_note.text()
+
+
+@pytest.fixture
+def save_folder(tmp_path):
+    """A folder whose write permission `read_only(folder)` takes away. Root writes anywhere,
+    so as root the save inside runs with the effective uid of `nobody` (the folder then sits
+    where nobody can reach it)."""
+    if os.geteuid() != 0:
+        yield tmp_path / "ro"
+        return
+    folder = Path(tempfile.mkdtemp(prefix="train-page-")) / "ro"
+    folder.parent.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def read_only(folder):
+    folder.chmod(0o555)
+    root = os.geteuid() == 0
+    try:
+        if root:
+            os.seteuid(65534)
+        yield
+    finally:
+        if root:
+            os.seteuid(0)
+        folder.chmod(0o755)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_failing_save_keeps_the_old_file_and_says_why(page, qtbot, save_folder):
+    click_to_end(qtbot, page)
+    folder = save_folder
+    folder.mkdir()
+    path = folder / "lenet.pt"
+    assert page.save_checkpoint(path)
+    before = path.read_bytes()
+    page.form.seed_spin.setValue(9)
+    click_to_end(qtbot, page)                           # other weights to save
+    messages = []
+    page.message.connect(lambda text, level: messages.append((text, level)))
+    path.chmod(0o666)        # writing the file itself in place would succeed: only a rename fails
+    with read_only(folder):
+        assert not page.save_checkpoint(path)
+    assert path.read_bytes() == before and sorted(p.name for p in folder.iterdir()) == ["lenet.pt"]
+    assert "lenet.pt" in page.message_label.text() and "unchanged" in page.message_label.text()
+    assert "b00020" in page.message_label.styleSheet() and messages[-1][1] == "error"
+    assert page.save_checkpoint(path) and path.read_bytes() != before
+    assert "Saved" in page.message_label.text()
+    _, meta = load_checkpoint(path)
+    assert meta["settings"]["seed"] == 9
+
+
+def test_an_error_is_taken_back_once_its_cause_is_fixed(page, qtbot, fake_mnist):
+    images = fake_mnist / "train-images-idx3-ubyte.gz"
+    images.write_bytes(b"broken")
+    QTest.mouseClick(page.start_button, Qt.LeftButton)
+    assert "is damaged" in page.message_label.text()
+    notices = []
+    page.message.connect(lambda text, level: notices.append((text, level)))
+    page.form.lr_spin.setValue(0.01)                   # not its cause: the message stays
+    assert "is damaged" in page.message_label.text() and notices == []
+    page.form.dataset_combo.setCurrentIndex(list(data.DATASETS).index("generated"))
+    assert page.message_label.text() == "" and notices == [("", "clear")]
+    assert page.start_button.isEnabled()

@@ -1,0 +1,87 @@
+"""Checkpoints of the Train a CNN page: what a run stores besides its weights, and files.
+
+A checkpoint (engine.models.save_checkpoint) holds the model's weights and plain metadata: the
+architecture and its arguments, the dataset, the recipe (`settings`), and here also the run's
+curves (`history`, from CurvePanel.history) and last confusion matrix (`confusion`), so that
+loading it shows what that run showed. Files are written atomically (engine.files.atomic_write:
+a failed save leaves the previous file as it was) and read with `torch.load(weights_only=True)`
+(engine.models.load_checkpoint).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from engine.data import DATASETS
+from engine.files import atomic_write
+from engine.models import ARCHITECTURE_LABELS, CheckpointError, load_checkpoint, save_checkpoint
+from engine.train_job import image_input_shape
+from gui.pages.train_cnn.controls import OPTIMIZERS, PAGE_ARCHS
+
+
+def run_label(settings: dict, accuracy: float | None = None) -> str:
+    """A run's recipe in a few words, for the legend of its faded curves:
+    "LeNet-5 · Adam 0.001 · batch 64 · seed 0: 91.2%"."""
+    arch = settings.get("arch", "?")
+    parts = [ARCHITECTURE_LABELS.get(arch, arch).split(" (")[0]]
+    if settings.get("activation", "relu") != "relu":
+        parts[0] += " (leaky)"
+    optimizer = OPTIMIZERS.get(settings.get("optimizer"), "?").split(" ")[0]
+    lr = settings.get("lr")
+    parts.append(f"{optimizer} {lr:g}" if isinstance(lr, (int, float)) else optimizer)
+    parts.append(f"batch {settings.get('batch_size', '?')}")
+    parts.append(f"seed {settings.get('seed', '?')}")
+    label = " · ".join(parts)
+    if isinstance(accuracy, (int, float)) and math.isfinite(accuracy):
+        label += f": {accuracy:.1%}"
+    return label
+
+
+def checkpoint_meta(meta: dict, accuracy: float, steps: int, history: dict,
+                    confusion: np.ndarray | None) -> dict:
+    """A finished (or stopped) run's metadata: `meta` (engine.train_job.run_meta) plus its
+    result, its curves and its last confusion matrix (plain lists: weights_only loads them)."""
+    out = dict(meta)
+    if math.isfinite(accuracy):
+        out["test_accuracy"] = float(accuracy)
+    out["steps"] = int(steps)
+    out["history"] = history
+    if confusion is not None:
+        out["confusion"] = np.asarray(confusion, dtype=np.int64).tolist()
+    return out
+
+
+def write_checkpoint(path: str | Path, model: nn.Module, meta: dict) -> Path:
+    """Save atomically; raises engine.files.FileWriteError (an OSError) saying why."""
+    return atomic_write(path, lambda temporary: save_checkpoint(temporary, model, meta))
+
+
+def read_checkpoint(path: str | Path) -> tuple[nn.Module, dict, tuple[int, ...]]:
+    """(model, meta, input shape) of a checkpoint this page trains; CheckpointError else."""
+    model, meta = load_checkpoint(path)
+    arch = meta.get("arch")
+    shape = image_input_shape(meta)
+    if arch not in PAGE_ARCHS or shape is None:
+        names = ", ".join(ARCHITECTURE_LABELS.get(a, a).split(" (")[0] for a in PAGE_ARCHS)
+        raise CheckpointError(f"{Path(path).name} holds a {arch!r} model, which this page does "
+                              f"not train (it takes {names}).")
+    return model, meta, shape
+
+
+def checkpoint_classes(meta: dict) -> list[str]:
+    """The class names a checkpoint's model was trained on."""
+    classes = meta.get("classes")
+    if isinstance(classes, list) and classes:
+        return [str(c) for c in classes]
+    spec = DATASETS.get(meta.get("dataset"))
+    n = int(meta.get("kwargs", {}).get("num_classes", 10))
+    return list(spec.classes) if spec is not None else [str(k) for k in range(n)]
+
+
+def checkpoint_label(meta: dict) -> str:
+    settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else {}
+    label = run_label({"arch": meta.get("arch"), **settings}, meta.get("test_accuracy"))
+    return f"loaded: {label}"

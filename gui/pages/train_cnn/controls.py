@@ -1,0 +1,194 @@
+"""The Train a CNN page's left column: the data, the network and the training recipe.
+
+Every control is bound to a field of `TrainCnnSettings` (`gui.bind.Bindings`); a change calls
+the page's `changed(name)`. The column only shows what the page tells it (`show_dataset`,
+`show_model`, `show_model_error`, `show_device`); it loads and builds nothing itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+    QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from engine import data as datasets
+from engine import models
+from engine.data import DATASETS, DatasetInfo
+from engine.train import available_devices
+from engine.train_job import CNN_ARCHS, CnnRunConfig
+from gui.bind import Bindings
+from gui.widgets.layer_table import LayerTable
+
+ERROR_STYLE = "color: #b00020; font-weight: bold;"
+WARNING_STYLE = "color: #8a5a00;"
+# the notes' own networks, where engine.models has them
+PAGE_ARCHS = list(CNN_ARCHS) + [a for a in ("notes_mnist", "notes_cifar")
+                                if a in models.ARCHITECTURES]
+ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU (slope 0.01)"}
+ACTIVATIONS = [a for a in getattr(models, "ACTIVATIONS", ("relu",)) if a in ACTIVATION_LABELS]
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD + momentum 0.9"}
+FOLDER_DATASETS = ("mnist", "fashion_mnist", "cifar10")   # readable from a folder of files
+
+
+@dataclass
+class TrainCnnSettings(CnnRunConfig):
+    """The run's recipe (engine.train_job.CnnRunConfig) and the activation between layers."""
+    activation: str = "relu"         # "relu" or "leaky_relu" (where engine.models has it)
+
+    def model_kwargs(self, info: DatasetInfo) -> dict:
+        kwargs = super().model_kwargs(info)
+        if self.activation != "relu":   # ReLU is every model's default: old code loads it too
+            kwargs["activation"] = self.activation
+        return kwargs
+
+
+def _combo(choices: dict) -> QComboBox:
+    """A combo with each choice's key as its item data (so `findData(key)` works)."""
+    combo = QComboBox()
+    # long names (the notes' networks) must not widen the column: the popup shows them whole
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(10)
+    for key, text in choices.items():
+        combo.addItem(text, key)
+    return combo
+
+
+def _form(title: str) -> tuple[QGroupBox, QFormLayout]:
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    form.setContentsMargins(6, 4, 6, 4)
+    form.setRowWrapPolicy(QFormLayout.DontWrapRows)
+    return box, form
+
+
+class TrainControls(QWidget):
+    def __init__(self, settings: TrainCnnSettings, changed, parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.bind = Bindings(settings, changed)
+        b = self.bind
+        col = QVBoxLayout(self)
+        col.setContentsMargins(4, 4, 4, 4)
+
+        data_box, form = _form("Data")
+        self.dataset_combo = b.combo("dataset", _combo({k: i.label for k, i in DATASETS.items()}),
+                                     {k: i.label for k, i in DATASETS.items()})
+        self.dataset_combo.setToolTip("Generated and scikit-learn digits are always there; "
+                                      "MNIST, Fashion-MNIST and CIFAR-10 need a download")
+        form.addRow("Dataset", self.dataset_combo)
+        self.dataset_status = QLabel()
+        self.dataset_status.setWordWrap(True)
+        self.dataset_status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form.addRow(self.dataset_status)
+        buttons = QHBoxLayout()
+        self.download_button = QPushButton("Download")
+        self.download_button.setToolTip(f"Download into {datasets.CACHE_DIR}")
+        self.folder_button = QPushButton("Folder…")
+        self.folder_button.setToolTip("Use a folder holding the standard dataset files")
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.folder_button)
+        form.addRow(buttons)
+        self.download_progress = QProgressBar()
+        self.download_progress.setVisible(False)
+        form.addRow(self.download_progress)
+        self.train_size_spin = b.spin("train_size", QSpinBox(
+            minimum=0, maximum=60000, singleStep=1000, specialValueText="all"))
+        form.addRow("Training images", self.train_size_spin)
+        self.test_size_spin = b.spin("test_size", QSpinBox(
+            minimum=0, maximum=10000, singleStep=500, specialValueText="all"))
+        form.addRow("Test images", self.test_size_spin)
+        col.addWidget(data_box)
+
+        model_box, form = _form("Model")
+        archs = {a: models.ARCHITECTURE_LABELS.get(a, a) for a in PAGE_ARCHS}
+        self.arch_combo = b.combo("arch", _combo(archs), archs)
+        form.addRow("Network", self.arch_combo)
+        activations = {a: ACTIVATION_LABELS[a] for a in ACTIVATIONS}
+        self.activation_combo = b.combo("activation", _combo(activations), activations)
+        self.activation_combo.setToolTip("The non-linearity after every convolution and "
+                                         "hidden layer; Leaky ReLU lets a little of x < 0 through")
+        if len(activations) > 1:
+            form.addRow("Activation", self.activation_combo)
+        else:
+            self.activation_combo.setVisible(False)
+        self.dropout_spin = b.spin("dropout", QDoubleSpinBox(minimum=0.0, maximum=0.9,
+                                                             singleStep=0.1, decimals=2))
+        form.addRow("Dropout", self.dropout_spin)
+        self.batchnorm_check = b.check("batchnorm", QCheckBox("Batch normalisation"))
+        form.addRow(self.batchnorm_check)
+        self.layer_table = LayerTable()
+        self.layer_table.setMinimumHeight(200)
+        form.addRow(self.layer_table)
+        self.total_label = QLabel()
+        self.total_label.setWordWrap(True)
+        form.addRow(self.total_label)
+        col.addWidget(model_box)
+
+        hyper_box, form = _form("Training")
+        self.optimizer_combo = b.combo("optimizer", _combo(OPTIMIZERS), OPTIMIZERS)
+        form.addRow("Optimizer", self.optimizer_combo)
+        lr = QDoubleSpinBox(minimum=1e-5, maximum=100.0, decimals=5)
+        lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
+        self.lr_spin = b.spin("lr", lr)
+        form.addRow("Learning rate", self.lr_spin)
+        self.batch_spin = b.spin("batch_size", QSpinBox(minimum=1, maximum=4096))
+        form.addRow("Batch size", self.batch_spin)
+        self.epochs_spin = b.spin("epochs", QSpinBox(minimum=1, maximum=200))
+        form.addRow("Epochs", self.epochs_spin)
+        self.seed_spin = b.spin("seed", QSpinBox(minimum=0, maximum=999999))
+        self.seed_spin.setToolTip("Seeds the initial weights, the shuffling and the subsets: "
+                                  "the same seed gives the same run")
+        form.addRow("Seed", self.seed_spin)
+        devices = {"auto": "Automatic", **{d: d.upper() for d in available_devices()}}
+        self.device_combo = b.combo("device", _combo(devices), devices)
+        form.addRow("Device", self.device_combo)
+        self.device_label = QLabel()
+        self.device_label.setWordWrap(True)
+        form.addRow(self.device_label)
+        col.addWidget(hyper_box)
+        col.addStretch(1)
+        # locked while a run trains (the run keeps the settings it started with)
+        self.run_locked = [w for w in b.widgets().values()] + [self.folder_button]
+
+    # -- what the page tells it ----------------------------------------------------------------
+    def show_dataset(self, info: DatasetInfo | None, error: str, downloading: bool) -> None:
+        """The chosen dataset's sizes and source, or why it cannot be used (`error`)."""
+        name = self.settings.dataset
+        spec = DATASETS[name]
+        if info is not None:
+            text = (f"{info.n_train:,} training / {info.n_test:,} test images, "
+                    f"{'×'.join(map(str, info.input_shape))}<br>Source: {info.source}")
+            if info.note:
+                text += f"<br><i>{info.note}</i>"
+            self.dataset_status.setStyleSheet("")
+            self.dataset_status.setText(text)
+            # generated digits are unlimited: up to 60,000 like MNIST (drawing them takes a while)
+            self.train_size_spin.setMaximum(60000 if name == "generated" else info.n_train)
+            self.test_size_spin.setMaximum(info.n_test)
+        else:
+            self.dataset_status.setStyleSheet(WARNING_STYLE)
+            self.dataset_status.setText(error)
+        self.download_button.setVisible(spec.downloadable and (info is None or downloading))
+        self.download_button.setText("Cancel download" if downloading else
+                                     f"Download ({spec.download_mb:.0f} MB)")
+        self.folder_button.setVisible(name in FOLDER_DATASETS)
+
+    def show_model(self, model, info: DatasetInfo) -> None:
+        total = self.layer_table.show_model(model, info.input_shape)
+        self.total_label.setText(f"<b>Total: {total:,} parameters</b> "
+                                 f"(input {'×'.join(map(str, info.input_shape))})")
+
+    def show_model_error(self, info: DatasetInfo, error: str) -> None:
+        self.layer_table.clear_rows()
+        self.total_label.setText(f"<span style='{ERROR_STYLE}'>This network cannot take "
+                                 f"{info.label} images: {error}</span>")
+
+    def show_device(self, name: str) -> None:
+        self.device_label.setText(f"In use: <b>{name}</b>")
+
+    def set_running(self, running: bool) -> None:
+        for w in self.run_locked:
+            w.setEnabled(not running)
