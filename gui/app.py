@@ -15,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRect, Qt, QTimer
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QFrame, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
@@ -62,6 +62,29 @@ class LoadingLabel(QLabel):
             QTimer.singleShot(0, then)
 
 
+class PageFrame(QWidget):
+    """Holds a page at the scroll area's size, never shorter than the page's minimum size.
+
+    A scroll area sizes a widget whose layout has a height-for-width (any word-wrapped label)
+    at that layout's *preferred* height for the width, which scrolls a page that would fit;
+    this frame has no layout, so the page scrolls only below its minimum size."""
+
+    def __init__(self, page: QWidget):
+        super().__init__()
+        self.page = page
+        page.setParent(self)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.page.minimumSizeHint()
+
+    def sizeHint(self) -> QSize:
+        return self.page.minimumSizeHint()
+
+    def resizeEvent(self, event) -> None:
+        self.page.setGeometry(self.rect())
+        super().resizeEvent(event)
+
+
 def page_scroller(page: QWidget) -> QScrollArea:
     """A page in a frameless scroll area: below the page's minimum size it scrolls instead of
     forcing the window to grow past the screen."""
@@ -69,7 +92,7 @@ def page_scroller(page: QWidget) -> QScrollArea:
     area.setObjectName(f"scroll_{getattr(page, 'page_id', 'page')}")
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.NoFrame)
-    area.setWidget(page)
+    area.setWidget(PageFrame(page))
     return area
 
 

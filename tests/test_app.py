@@ -19,7 +19,7 @@ def test_each_page_builds(qtbot, page_id):
     page = w.show_page(page_id)
     from gui.pages.base import Page
     assert isinstance(page, Page), f"{page_id} fell back to the error placeholder"
-    assert w.current_page() is page and w.stack.currentWidget().widget() is page
+    assert w.current_page() is page and w.stack.currentWidget().widget().page is page
     w.close()
 
 
