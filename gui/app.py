@@ -11,24 +11,26 @@ import argparse
 import importlib
 import inspect
 import sys
-import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import (
-    QApplication, QFrame, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-    QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget,
+    QApplication, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QScrollArea,
+    QSplitter, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from gui import gc_guard, settings, style
+from gui import gc_guard, menus, settings, style
 from gui.bind import StateError
 from gui.gc_guard import GcGuard
+from gui.lessons import LessonRunner
+from gui.page_frame import LoadingLabel, clamp_to_screen, page_scroller  # noqa: F401
 from gui.pages import PAGES
 from gui.settings import app_settings, read_setting  # noqa: F401 (pages not yet moved import them here)
 from gui.state import AppState
 from gui.style import configure_pyqtgraph  # noqa: F401 (benchmarks import it from here)
+from gui.window_tools import ExplanationPanel, shortcuts_html
 
 ICON = Path(__file__).resolve().parent.parent / "assets" / "icons" / "app.svg"
 
@@ -39,69 +41,6 @@ LEVEL_STYLES = {
     "warning": "color: #8a5a00; font-weight: bold;",
     "error": "color: #b00020; font-weight: bold;",
 }
-
-
-class LoadingLabel(QLabel):
-    """Shown while a page is imported. The first page is built only after this label has been
-    painted, so the window is on screen before torch loads."""
-
-    def __init__(self, then):
-        super().__init__("Loading…")
-        self.setAlignment(Qt.AlignCenter)
-        style.set_role(self, "huge")
-        self.setStyleSheet("color: #777;")
-        self._then = then
-        self.first_painted_at: float | None = None  # time.perf_counter() of the first paint
-
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        if self.first_painted_at is None:
-            self.first_painted_at = time.perf_counter()
-        if self._then is not None:
-            then, self._then = self._then, None
-            QTimer.singleShot(0, then)
-
-
-class PageFrame(QWidget):
-    """Holds a page at the scroll area's size, never shorter than the page's minimum size.
-
-    A scroll area sizes a widget whose layout has a height-for-width (any word-wrapped label)
-    at that layout's *preferred* height for the width, which scrolls a page that would fit;
-    this frame has no layout, so the page scrolls only below its minimum size."""
-
-    def __init__(self, page: QWidget):
-        super().__init__()
-        self.page = page
-        page.setParent(self)
-
-    def minimumSizeHint(self) -> QSize:
-        return self.page.minimumSizeHint()
-
-    def sizeHint(self) -> QSize:
-        return self.page.minimumSizeHint()
-
-    def resizeEvent(self, event) -> None:
-        self.page.setGeometry(self.rect())
-        super().resizeEvent(event)
-
-
-def page_scroller(page: QWidget) -> QScrollArea:
-    """A page in a frameless scroll area: below the page's minimum size it scrolls instead of
-    forcing the window to grow past the screen."""
-    area = QScrollArea()
-    area.setObjectName(f"scroll_{getattr(page, 'page_id', 'page')}")
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.NoFrame)
-    area.setWidget(PageFrame(page))
-    return area
-
-
-def clamp_to_screen(rect: QRect, available: QRect) -> QRect:
-    """`rect` moved and shrunk to lie inside `available` (a saved geometry on a smaller screen)."""
-    width, height = min(rect.width(), available.width()), min(rect.height(), available.height())
-    left = min(max(rect.left(), available.left()), available.right() - width + 1)
-    top = min(max(rect.top(), available.top()), available.bottom() - height + 1)
-    return QRect(left, top, width, height)
 
 
 class MainWindow(QMainWindow):
@@ -122,8 +61,19 @@ class MainWindow(QMainWindow):
             item.setData(Qt.UserRole, page_id)
             self.page_list.addItem(item)
         self.stack = QStackedWidget()
+        self.explanation = ExplanationPanel()
+        self.explanation.hide()
+        self.lessons = LessonRunner(self)
+        self.lessons.panel.hide()
+        self.lessons.changed.connect(self._on_lesson_changed)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.page_list, 2)
+        side_layout.addWidget(self.lessons.panel, 3)
+        side_layout.addWidget(self.explanation, 3)
         self.splitter = QSplitter()
-        self.splitter.addWidget(self.page_list)
+        self.splitter.addWidget(side)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
@@ -147,35 +97,7 @@ class MainWindow(QMainWindow):
 
     # -- menus -------------------------------------------------------------------------------
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.Quit,
-                                    triggered=self.close))
-        view = self.menuBar().addMenu("&View")
-        view.addAction(QAction("&Full screen", self, shortcut=QKeySequence.FullScreen,
-                               checkable=True, triggered=self._toggle_full_screen))
-        self.page_list_action = QAction("&Page list", self, shortcut=QKeySequence("F9"),
-                                        checkable=True, checked=True,
-                                        triggered=self.page_list.setVisible)
-        view.addAction(self.page_list_action)
-        view.addSeparator()
-        view.addAction(QAction("&Larger text", self, shortcut=QKeySequence.ZoomIn,
-                               triggered=lambda: self.set_scale(style.step(+1))))
-        view.addAction(QAction("&Smaller text", self, shortcut=QKeySequence.ZoomOut,
-                               triggered=lambda: self.set_scale(style.step(-1))))
-        view.addAction(QAction("&Actual size", self, shortcut=QKeySequence("Ctrl+0"),
-                               triggered=lambda: self.set_scale(1.0)))
-        view.addSeparator()
-        view.addAction(QAction("&Next page", self, shortcut=QKeySequence("Ctrl+PgDown"),
-                               triggered=self._next_page))
-        view.addAction(QAction("&Previous page", self, shortcut=QKeySequence("Ctrl+PgUp"),
-                               triggered=self._previous_page))
-        view.addSeparator()
-        view.addAction(QAction("&Reset this page", self, triggered=self.reset_current_page))
-        view.addAction(QAction("Reset &everything", self, triggered=self.reset_everything))
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(QAction("&Keyboard shortcuts", self, shortcut=QKeySequence.HelpContents,
-                                    triggered=self._show_shortcuts))
-        help_menu.addAction(QAction("&About Strides & Gates", self, triggered=self._show_about))
+        menus.build_menus(self)
 
     def _toggle_full_screen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()
@@ -193,14 +115,23 @@ class MainWindow(QMainWindow):
         self.page_list.setCurrentRow((self.page_list.currentRow() - 1) % self.page_list.count())
 
     def _show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", (
-            "Step players (Convolution, Pooling, RNN, gates):\n"
-            "  Space  play / pause\n  Right or Page Down  step forward\n"
-            "  Left or Page Up  step back\n  Home / End  first / last step\n"
-            "  + / -  faster / slower\n\n"
-            "Window:\n  Ctrl+Page Down / Ctrl+Page Up  next / previous page\n"
-            "  Ctrl++ / Ctrl+- / Ctrl+0  larger / smaller / actual text size\n"
-            "  F9  show or hide the page list\n  F11  full screen"))
+        QMessageBox.information(self, "Keyboard shortcuts", shortcuts_html(self.current_page()))
+
+    def show_explanation(self, on: bool) -> None:
+        """F2: the current page's explanation beside it (in the left column)."""
+        self.explanation_action.setChecked(on)
+        self.explanation.setVisible(on)
+        if on:
+            self.explanation.show_page(self.current_page())
+
+    def _on_lesson_changed(self, open_: bool) -> None:
+        self.lessons.panel.setVisible(open_)
+        self.page_list.setVisible(not open_ and self.page_list_action.isChecked())
+        self.close_lesson_action.setEnabled(open_)
+
+    def export(self, kind: str, path, scale: int = 1) -> bool:
+        """Write the current page as PNG, or its animation as GIF; a message either way."""
+        return menus.export(self, kind, path, scale)
 
     def _show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", (
@@ -218,6 +149,8 @@ class MainWindow(QMainWindow):
         page = self.page(page_id)
         self.stack.setCurrentWidget(self._scrollers.get(page_id, page))
         self.settings.setValue(settings.WINDOW_PAGE, page_id)
+        if self.explanation.isVisible():
+            self.explanation.show_page(page)
         if hasattr(page, "page_opened"):
             page.page_opened()
 
@@ -345,6 +278,7 @@ class MainWindow(QMainWindow):
             self.move(fitted.topLeft())
 
     def closeEvent(self, event) -> None:
+        self.lessons.close()          # its key filter is the application's, not the window's
         for page_id, page in self._pages.items():
             if hasattr(page, "shutdown"):
                 page.shutdown()
@@ -385,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", metavar="WxH", type=_size,
                         help="window size in pixels, e.g. 1280x720 (a projector)")
     parser.add_argument("--scale", type=float, help="presenter scale, e.g. 1.5 for 150 %%")
+    parser.add_argument("--lesson", metavar="FILE", help="open a lesson (assets/lessons/*.json)")
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     problem = _display_problem()
     if problem:
@@ -402,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(*args.size)
         window.fit_to_screen()
     window.show()
+    if args.lesson:
+        QTimer.singleShot(0, lambda: window.lessons.open(args.lesson))
     return app.exec()
 
 
