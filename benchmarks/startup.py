@@ -2,7 +2,8 @@
 
 Each run is a fresh interpreter (offscreen platform). "Window painted" is the first paint of the
 window's page area (the "Loading…" placeholder); the first page (and with it torch) is imported
-only after that. The last line is the median time to the painted window, in ms.
+only after that. Settings go to a temporary folder. The last line is the median time to the
+painted window, in ms.
 """
 import statistics
 import subprocess
@@ -15,6 +16,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
+from gui.settings import use_temporary_settings
+use_temporary_settings()          # the user's real settings (last page, geometry) stay untouched
 from gui.app import MainWindow
 marks = {}
 w = MainWindow(start_page="convolution")

@@ -4,7 +4,7 @@ Page Down / Page Up (what a presentation clicker sends) moving between slides.
 `LessonRunner(window)` opens a lesson file (gui/lesson_file.py), checks every slide's state
 against its page before showing any (a bad value names the file, the slide and the field, and
 nothing changes), then shows slide after slide: the page, `reset()` then `apply_state(state)`
-(so a saved slide reopens exactly), the controls it hides, and its title and notes in the
+(once, merged: so a saved slide reopens exactly), the controls it hides, and its title and notes in the
 `LessonPanel` that takes the page list's place. While a lesson is open, Page Down / Page Up
 belong to the lesson; every other key of a page keeps working.
 """
@@ -23,6 +23,15 @@ from gui.pages import PAGES
 
 PAGE_IDS = [p[0] for p in PAGES]
 LESSON_KEYS = {Qt.Key_PageDown: +1, Qt.Key_PageUp: -1}
+
+
+def merged(base: dict, top: dict) -> dict:
+    """`base` with `top`'s values on top, tables merged key by key (a slide's partial state)."""
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(
+            out.get(key), dict) else value
+    return out
 
 
 class LessonPanel(QWidget):
@@ -82,6 +91,7 @@ class LessonRunner(QObject):
         self.lesson: Lesson | None = None
         self.index = -1
         self._hidden: list[QWidget] = []
+        self._defaults: dict[str, dict] = {}      # each page's state after reset()
         self.panel = LessonPanel()
         self.panel.slideChosen.connect(self.go_to)
         self.panel.closeRequested.connect(self.close)
@@ -116,6 +126,7 @@ class LessonRunner(QObject):
             before = page.state()
             try:
                 page.reset()
+                self._defaults.setdefault(slide.page, page.state())
                 page.apply_state(slide.state)
             except StateError as exc:
                 raise LessonError(lesson.path, str(exc), k, f"state.{exc.field}") from exc
@@ -135,8 +146,9 @@ class LessonRunner(QObject):
         slide = self.lesson.slides[index]
         self.index = index
         page = self.window.show_page(slide.page)
-        page.reset()
-        page.apply_state(slide.state)
+        # the page's defaults with the slide's settings on top, applied at once: the same as
+        # reset() then apply_state(), without recomputing the page twice
+        page.apply_state(merged(self._defaults[slide.page], slide.state))
         controls = page.controls()
         self._hidden = [controls[name] for name in slide.hide]
         for widget in self._hidden:

@@ -16,7 +16,7 @@ from functools import partial
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox, QSplitter,
-    QTabWidget, QVBoxLayout, QWidget,
+    QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from engine.gate_equations import unit_equations
@@ -77,6 +77,8 @@ class GatesPage(Page):
         super().__init__(app_state, parent)
         self.models = {}
         self.view: SentenceView | None = None
+        self._read_text = None            # the sentence the view shows
+        self._layout_cell = None          # the cell type the heatmaps are laid out for
         self.player = StepPlayer(self, steps_per_second=2.0)
         self.settings = GatesSettings()
         self._build()
@@ -100,9 +102,9 @@ class GatesPage(Page):
         self.token_strip.tokenClicked.connect(self.player.go_to)
         self.player_bar = StepPlayerBar(self.player, step_name="token")
 
-        self.heatmaps = GateHeatmapGrid()
-        self.heatmaps.setMinimumHeight(170)
-        self.heatmaps.unitClicked.connect(lambda unit: self.bind.set("unit", unit))
+        self.maps_stack = QStackedWidget()    # one heatmap grid per cell type, laid out once
+        self.maps_stack.setMinimumHeight(170)
+        self._grids: dict[str, GateHeatmapGrid] = {}
         self.unit_spin = QSpinBox()
         self.unit_spin.setToolTip("The hidden unit followed (or click a heatmap row)")
         self.sentiment_unit_button = QPushButton("Most sentiment-laden")
@@ -164,7 +166,7 @@ class GatesPage(Page):
         bottom_layout.addLayout(fire_row)
         bottom_layout.addWidget(self.fire_strip)
         middle = QSplitter(Qt.Horizontal)
-        middle.addWidget(self.heatmaps)
+        middle.addWidget(self.maps_stack)
         middle.addWidget(self.side)
         middle.setStretchFactor(0, 1)
         vertical = QSplitter(Qt.Vertical)
@@ -224,9 +226,21 @@ class GatesPage(Page):
                 self.notify(self.models[cell].problem, "warning")
         return self.models[cell]
 
+    @property
+    def heatmaps(self) -> GateHeatmapGrid:
+        """The heatmap grid of the cell type shown."""
+        return self._grids[self._layout_cell]
+
     def _set_cell_layout(self) -> None:
         cell, sm = self.settings.cell, self.model()
-        self.heatmaps.set_layout(layout_specs(cell), COLUMNS[cell])
+        self._layout_cell = cell
+        if cell not in self._grids:
+            grid = GateHeatmapGrid()
+            grid.unitClicked.connect(lambda unit: self.bind.set("unit", unit))
+            grid.set_layout(layout_specs(cell), COLUMNS[cell])
+            self._grids[cell] = grid
+            self.maps_stack.addWidget(grid)
+        self.maps_stack.setCurrentWidget(self._grids[cell])
         units = sm.model.rnn.hidden_size
         with QSignalBlocker(self.unit_spin):
             self.unit_spin.setRange(0, units - 1)
@@ -285,13 +299,17 @@ class GatesPage(Page):
         self.bind.set("unit", unit)
 
     def _on_changed(self, name: str) -> None:
-        if name in ("cell", "*"):
+        """Redo only what the change needs ("*": several fields at once, e.g. a lesson slide:
+        compared with what is shown)."""
+        s = self.settings
+        cell_changed = s.cell != self._layout_cell
+        if cell_changed:
             self._set_cell_layout()
-        if name in ("sentence", "cell", "*") or self.view is None:
-            self._read(self.settings.sentence)
+        if cell_changed or self.view is None or s.sentence != self._read_text:
+            self._read(s.sentence)
             return
-        if name in ("clamp", "clamp_from", "clamp_one_unit") or (
-                name == "unit" and self.settings.clamp_one_unit and self.settings.clamp_from >= 0):
+        if name in ("clamp", "clamp_from", "clamp_one_unit", "*") or (
+                name == "unit" and s.clamp_one_unit and s.clamp_from >= 0):
             self._clamp()
             self._load_views()
         self._show_unit()
