@@ -74,3 +74,12 @@ def load_row_model(path=None) -> tuple[RowRNN, dict]:
     """The shipped (or a saved) row reader: (model, meta)."""
     from engine.models import MODELS_DIR, load_checkpoint
     return load_checkpoint(path or MODELS_DIR / "row_rnn.pt", expect_arch="row_rnn")
+
+
+def sample_digits(seed: int = 123) -> np.ndarray:
+    """One generated digit of each class, in order 0-9: (10, 28, 28) float32 in [0, 1] (no
+    data set needed, so the row reader has something to read on a fresh install)."""
+    from engine.data.synth_digits import make_synth_digits
+    x, y = make_synth_digits(40, seed=seed)
+    order = [int(np.flatnonzero(y == d)[0]) for d in range(10)]
+    return np.ascontiguousarray(x[order, 0], np.float32)

@@ -1,17 +1,22 @@
-"""The RNN step-through page: the equation's numbers are torch's, shapes are torch's, demos run."""
+"""The RNN step-through page: the equation's numbers are torch's, shapes are torch's, demos run,
+every tab fits a 1280x720 window. (The engine side: tests/test_rnn_step_engine.py.)"""
 import re
 
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QScrollArea
 from torch import nn
 
-from gui.pages.rnn_step import (
-    RnnStepPage, ShapesPanel, StepSettings, build_step_model, equation_html, equation_parts,
-    parse_samples,
-)
-from gui.widgets.row_reader_panel import RowReaderPanel
-from gui.widgets.signal_demo_panel import SignalDemoPanel
+from engine.rnn_step import equation_terms, parse_samples, seeded_step_model
+from gui import style
+from gui.state import AppState
+from gui.pages.rnn_step import RnnStepPage, ShapesPanel
+from gui.pages.rnn_step.equation_view import equation_html
+from gui.pages.rnn_step.row_reader_panel import RowReaderPanel
+from gui.pages.rnn_step.signal_demo_panel import SignalDemoPanel
 
 
 @pytest.fixture
@@ -22,26 +27,19 @@ def page(qtbot):
     p.shutdown()
 
 
-def test_equation_numbers_are_what_torch_computes():
-    s = StepSettings("words", "the film was not good", hidden=5, features=3, seed=7)
-    m = build_step_model(s)
-    x = torch.from_numpy(m.x)[None]  # (1, T, 3)
+def test_equation_text_shows_the_terms_torch_computes():
+    m = seeded_step_model("words", "the film was not good", hidden=5, features=3, seed=7)
     with torch.no_grad():
-        out, _ = m.rnn(x)  # (1, T, 5)
-    w_ih, w_hh = m.rnn.weight_ih_l0.detach(), m.rnn.weight_hh_l0.detach()
-    b = (m.rnn.bias_ih_l0 + m.rnn.bias_hh_l0).detach()
+        out, _ = m.rnn(torch.from_numpy(m.x)[None])  # (1, T, 5)
     t, j = 3, 2
-    p = equation_parts(m, t, j)
-    assert p.wx == pytest.approx(float(w_ih[j] @ x[0, t]), abs=1e-5)
-    assert p.wh == pytest.approx(float(w_hh[j] @ out[0, t - 1]), abs=1e-5)
-    assert p.b == pytest.approx(float(b[j]), abs=1e-6)
+    p = equation_terms(m, t, j)
     assert p.h == pytest.approx(float(out[0, t, j]), abs=1e-5)
-    assert p.h == pytest.approx(np.tanh(p.z), abs=1e-5)
-    text = equation_html(m, t, j)
+    text = equation_html(p, t, j)
     assert f"{p.h:.2f}" in text and "h₄[2]" in text and "tanh" in text
-    # the same word gets the same input vector (one embedding row per word)
-    m2 = build_step_model(StepSettings("words", "good good", hidden=2, features=3))
-    np.testing.assert_array_equal(m2.x[0], m2.x[1])
+    assert f"{p.wx:.2f}".lstrip("-") in text and f"{p.wh:.2f}".lstrip("-") in text
+    # numbers sized by the presenter roles, never under 14 px
+    sizes = [int(v) for v in re.findall(r"font-size:(\d+)px", text)]
+    assert sizes == [style.px("equation"), style.px("small")] and min(sizes) >= 14
 
 
 def test_page_shows_the_chosen_unit_at_the_chosen_step(page):
@@ -65,6 +63,8 @@ def test_page_shows_the_chosen_unit_at_the_chosen_step(page):
     # clicking a hidden unit selects its equation
     panel.h_strip.cellClicked.emit(0, 0)
     assert panel.unit_spin.value() == 0 and "h₄[0]" in panel.equation.text()
+    # the equation on screen is the engine's terms for that unit and step
+    assert equation_html(equation_terms(m, 3, 0), 3, 0) == panel.equation.text()
 
 
 def test_signal_samples_and_bad_input_keep_the_previous_state(page):
@@ -141,6 +141,8 @@ def test_row_reader_steps_through_28_rows(qtbot):
     messages = []
 
     class FakePage:
+        app_state = AppState()
+
         def notify(self, text, level="info"):
             messages.append((text, level))
 
@@ -150,10 +152,10 @@ def test_row_reader_steps_through_28_rows(qtbot):
     assert panel.player.count == 28
     panel.player.go_to(27)
     model, _ = load_row_model()
-    reading = read_rows(model, panel._samples[7])
+    reading = read_rows(model, panel.samples[7])
     np.testing.assert_allclose(panel.bar_item.opts["height"], reading.probs[27], atol=1e-6)
     assert f"<b>{reading.prediction}</b>" in panel.verdict.text()
-    # not inside the main window: no drawn digit, a message, the sample stays
+    # nothing drawn yet: a message, the sample stays
     assert not panel.read_drawn_digit()
     assert messages and messages[-1][1] == "warning" and panel.reading is not None
     assert not panel.read_image(np.zeros((8, 8)), "an 8x8 image")
@@ -165,16 +167,17 @@ def test_row_reader_takes_the_drawn_digit_from_the_window(qtbot):
     w = MainWindow(start_page="rnn_step")
     qtbot.addWidget(w)
     page = w.page("rnn_step")
-    draw = w.page("draw_digit")
-    if not hasattr(draw, "current_input"):
-        pytest.skip("the Draw a digit page has no current_input yet")
     digit = np.zeros((28, 28), np.float32)
     digit[4:24, 13:16] = 1.0  # a "1"
-    draw.current_input = lambda: digit
-    page.uses_panel.digit_button.click()
+    w.app_state.set_drawn_digit(digit)   # what the Draw a digit page does at every stroke
+    page.uses_panel.select("many_to_one")
+    QTest.mouseClick(page.uses_panel.digit_button, Qt.LeftButton)
     assert page.tabs.currentWidget() is page.row_panel
     np.testing.assert_array_equal(page.row_panel.reading.image, digit)
-    draw.current_input = lambda: None
+    from gui.pages.base import Page
+    # read from the shared state: the Draw page was not built for this
+    assert "draw_digit" not in [p.page_id for p in w.findChildren(Page)]
+    w.app_state.set_drawn_digit(None)
     assert not page.row_panel.read_drawn_digit()
     assert "Nothing is drawn" in page.row_panel.status.text()
     page.shutdown()
@@ -268,7 +271,7 @@ def test_trained_weights_use_the_shipped_sentiment_rnn(page):
         logits = model(torch.tensor([ids[:5]]))
     panel.unit_spin.setValue(7)
     panel.player.go_to(4)
-    p = equation_parts(panel.model, 4, 7)
+    p = equation_terms(panel.model, 4, 7)
     assert p.h == pytest.approx(float(out[0, 4, 7]), abs=1e-5)
     # the verdict after "good" is the model's own prediction for "the film was not good"
     p_pos = float(torch.softmax(logits, 1)[0, 1])
@@ -277,8 +280,10 @@ def test_trained_weights_use_the_shipped_sentiment_rnn(page):
     assert panel.hidden_spin.value() == 4 and panel.model.rnn.hidden_size == 4
 
 
-def test_memory_race_tab_trains_three_cells_and_plots_their_scores(page, qtbot):
+def test_memory_race_tab_trains_three_cells_and_plots_their_scores(page, qtbot, shown):
     from engine.signals import ADDING_BASELINE_MSE, adding_task
+    shown(page, 1060, 600)
+    page.tabs.setCurrentWidget(page.memory_panel)
     panel = page.memory_panel
     assert page.tabs.tabText(page.tabs.indexOf(panel)).startswith("Long memory")
     panel.length_spin.setValue(8)
@@ -289,9 +294,15 @@ def test_memory_race_tab_trains_three_cells_and_plots_their_scores(page, qtbot):
     assert f"= {float(y[0, 0]):.2f}" in panel.example_plot.getPlotItem().titleLabel.text
     panel.hidden_spin.setValue(8)
     panel.steps_spin.setValue(60)
+    # clipping: on at the engine's default, shown; a click turns it off for this race
+    assert panel.clip_check.isChecked() and panel.clip_spin.value() == pytest.approx(1.0)
+    _click_box(panel.clip_check)
+    assert panel.clip_grad_norm is None and not panel.clip_spin.isEnabled()
     with qtbot.waitSignal(panel.runner.finished, timeout=60000) as blocker:
         assert panel.train()
         assert not panel.train_button.isEnabled() and not panel.length_spin.isEnabled()
+        assert not panel.clip_check.isEnabled() and panel.race.clip_grad_norm is None
+        assert "not clipped" in panel.status_label.text() or panel.scores["rnn"]
     assert blocker.args[0].status == "finished"
     for cell in ("rnn", "lstm", "gru"):
         steps, mse = panel.curves[cell].getData()
@@ -310,3 +321,84 @@ def test_memory_race_stops_when_the_page_shuts_down(page, qtbot):
     qtbot.waitUntil(lambda: bool(panel.scores["rnn"]), timeout=30000)
     page.shutdown()                          # as closing the window does
     assert not panel.runner.running
+
+
+def test_clipping_threshold_is_typed_and_reaches_the_race(page, qtbot, shown):
+    shown(page, 1060, 600)
+    page.tabs.setCurrentWidget(page.memory_panel)
+    panel = page.memory_panel
+    panel.steps_spin.setValue(50)
+    panel.length_spin.setValue(4)
+    _click_box(panel.clip_check)      # off
+    _click_box(panel.clip_check)      # on again
+    assert panel.clip_spin.isEnabled()
+    panel.clip_spin.selectAll()
+    QTest.keyClicks(panel.clip_spin, "0.25")
+    QTest.keyClick(panel.clip_spin, Qt.Key_Return)
+    assert panel.clip_spin.text().endswith("0.25") and panel.clip_grad_norm == pytest.approx(0.25)
+    with qtbot.waitSignal(panel.runner.finished, timeout=60000):
+        assert panel.train()
+        assert panel.race.clip_grad_norm == pytest.approx(0.25)
+        assert panel.race.config().clip_grad_norm == pytest.approx(0.25)
+    assert panel.clip_spin.isEnabled() and panel.clip_check.isEnabled()
+
+
+def test_fading_gradient_text_links_to_the_bptt_page(qtbot):
+    from gui.app import MainWindow
+    from gui.pages import PAGES
+    w = MainWindow(start_page="rnn_step")
+    qtbot.addWidget(w)
+    page = w.show_page("rnn_step")
+    page.tabs.setCurrentWidget(page.memory_panel)
+    intro = page.memory_panel.intro
+    assert "fades" in intro.text() and 'href="page:bptt"' in intro.text()
+    QTest.keyClick(intro, Qt.Key_Tab)        # to the link
+    QTest.keyClick(intro, Qt.Key_Return)     # follow it
+    if any(p[0] == "bptt" for p in PAGES):
+        assert w.current_page() is w.page("bptt")
+    else:
+        assert "not open" in w.status_label.text()
+    page.shutdown()
+    # outside the main window: a warning, nothing raised
+    alone = RnnStepPage()
+    qtbot.addWidget(alone)
+    messages = []
+    alone.message.connect(lambda text, level: messages.append(level))
+    assert not alone.memory_panel.open_link("page:bptt") and messages == ["warning"]
+    alone.shutdown()
+
+
+def _click_box(check):
+    """A real click on a check box's indicator (its left end)."""
+    QTest.mouseClick(check, Qt.LeftButton, pos=QPoint(8, check.height() // 2))
+
+
+def _scroll_area(widget):
+    area = widget.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    return area
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 900)])
+def test_every_tab_fits_the_window_without_scrolling(qtbot, size, qtlog):
+    from gui.app import MainWindow
+    w = MainWindow(start_page="rnn_step")
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    page = w.show_page("rnn_step")
+    area = _scroll_area(page)
+    for k in range(page.tabs.count()):
+        QTest.mouseClick(page.tabs.tabBar(), Qt.LeftButton,
+                         pos=page.tabs.tabBar().tabRect(k).center())
+        QApplication.processEvents()
+        assert page.tabs.currentIndex() == k
+        assert not area.verticalScrollBar().isVisible(), page.tabs.tabText(k)
+        assert not area.horizontalScrollBar().isVisible(), page.tabs.tabText(k)
+        tab = page.tabs.widget(k)
+        assert tab.width() >= tab.minimumSizeHint().width()
+        assert tab.height() >= tab.minimumSizeHint().height()
+    page.shutdown()
+    # no font of the page was given a size from a pixel-sized font's pointSizeF() (-1)
+    assert not [r.message for r in qtlog.records if "Point size <= 0" in r.message]

@@ -48,3 +48,15 @@ def test_shipped_row_model_reads_held_out_digits(mnist_dir):
     assert reading.prediction == pred[0]
     # the first rows are blank margin: the guess there is far less sure than at the end
     assert reading.probs[2].max() < reading.probs[-1].max()
+
+
+def test_sample_digits_are_one_of_each_class_and_read_as_28_rows():
+    from engine.data.synth_digits import make_synth_digits
+    from engine.row_reader import sample_digits
+    samples = sample_digits()
+    assert samples.shape == (10, 28, 28) and samples.dtype == np.float32
+    assert 0 <= samples.min() and samples.max() <= 1 and samples.max() > 0.5
+    x, y = make_synth_digits(40, seed=123)
+    for d in range(10):   # sample d is the generator's first digit of class d
+        np.testing.assert_array_equal(samples[d], x[int(np.flatnonzero(y == d)[0]), 0])
+    np.testing.assert_array_equal(sample_digits(), samples)   # the same every time

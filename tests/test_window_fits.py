@@ -77,3 +77,20 @@ def test_window_reopens_inside_the_screen(qtbot):
     screen = again.screen().availableGeometry()
     assert again.frameGeometry().width() <= screen.width()
     assert again.frameGeometry().height() <= screen.height()
+
+
+@pytest.mark.parametrize("page_id", [p[0] for p in PAGES])
+def test_every_tab_fits_1280x720_without_scrolling(window, page_id):
+    """At 1280×720 a page (each of its tabs) needs no scrollbar: nothing is off-screen."""
+    from PySide6.QtWidgets import QScrollArea
+    page = window.show_page(page_id)
+    area = page.parentWidget()
+    while not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    for tabs, i in [(None, None), *_all_tabs(page)]:
+        if tabs is not None:
+            tabs.setCurrentIndex(i)
+        QApplication.processEvents()
+        where = page_id if tabs is None else f"{page_id}, tab {tabs.tabText(i)!r}"
+        assert not area.verticalScrollBar().isVisible(), f"{where} scrolls vertically"
+        assert not area.horizontalScrollBar().isVisible(), f"{where} scrolls sideways"

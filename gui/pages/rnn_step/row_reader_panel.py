@@ -1,7 +1,8 @@
 """`RowReaderPanel`: the row-reading RNN reads a digit top to bottom, one row per step.
 
-The digit comes from the "Draw a digit" page (`window.page("draw_digit").current_input()`, a
-28x28 array or None) or from a generated sample. The view shows the image with the current row
+The digit comes from the "Draw a digit" page, which publishes every drawing in the shared
+`AppState.drawn_digit` (a 28x28 array, or None while nothing is drawn), or from a generated
+sample (`engine.row_reader.sample_digits`). The view shows the image with the current row
 outlined and the rows not yet read dimmed, the class probabilities after this row as bars, and
 the probabilities and hidden state over all rows read so far as heatmaps.
 """
@@ -13,26 +14,13 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
+from gui import style
 from gui.widgets.matrix_view import MatrixView
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
 
 BAR_COLOR = (70, 110, 190)
 UNREAD = (30, 30, 70, 115)         # tint over the image rows not read yet
 TOP_COLOR = (230, 120, 20)
-
-
-def sample_digits() -> tuple[np.ndarray, np.ndarray]:
-    """Ten generated digits 0-9 ((10, 28, 28) in [0, 1]); no dataset needed."""
-    try:
-        from engine.data.synth_digits import make_synth_digits
-        x, y = make_synth_digits(40, seed=123)
-        order = [int(np.flatnonzero(y == d)[0]) for d in range(10)]
-        return x[order, 0], np.arange(10)
-    except Exception:  # the generator is optional: fall back to plain strokes
-        images = np.zeros((10, 28, 28), np.float32)
-        for d in range(10):
-            images[d, 6:22, 12:15] = 1.0
-        return images, np.arange(10)
 
 
 class RowReaderPanel(QWidget):
@@ -42,7 +30,7 @@ class RowReaderPanel(QWidget):
         self.model = None
         self.meta: dict = {}
         self.reading = None
-        self._samples = None
+        self.samples: np.ndarray | None = None   # (10, 28, 28) generated digits 0-9, made on first use
 
         self.drawn_button = QPushButton("Read the digit drawn on the “Draw a digit” page")
         self.sample_combo = QComboBox()
@@ -51,9 +39,9 @@ class RowReaderPanel(QWidget):
             self.sample_combo.addItem(f"sample {d}", d)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.verdict = QLabel()
-        self.verdict.setStyleSheet("font-size:16pt")
+        self.verdict = style.set_role(QLabel(), "big")
         self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
         self.model_label.setStyleSheet("color:#555")
 
         self.image_view = MatrixView(colormap="gray", show_numbers=False)
@@ -75,7 +63,9 @@ class RowReaderPanel(QWidget):
         for view in (self.prob_view, self.hidden_view):
             view.plot.setAspectLocked(False)
             view.plot.getAxis("bottom").setTicks([row_ticks, []])
-        self.prob_view.plot.getAxis("left").setTicks([[(d + 0.5, str(d)) for d in range(10)], []])
+        # every other digit: ten labels do not fit the map's height at 1280x720
+        self.prob_view.plot.getAxis("left").setTicks([[(d + 0.5, str(d)) for d in range(0, 10, 2)],
+                                                      [(d + 0.5, "") for d in range(1, 10, 2)]])
         self.prob_view.plot.setLabel("bottom", "rows read")
 
         self.player = StepPlayer(self, steps_per_second=4)
@@ -97,7 +87,7 @@ class RowReaderPanel(QWidget):
         grid.setColumnStretch(0, 2)
         grid.setColumnStretch(1, 3)
         grid.setRowStretch(1, 2)
-        grid.setRowStretch(3, 2)
+        grid.setRowStretch(3, 3)
         grid.setRowStretch(5, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -141,16 +131,8 @@ class RowReaderPanel(QWidget):
 
     # -- inputs ------------------------------------------------------------------------------
     def read_drawn_digit(self) -> bool:
-        """Read the Draw a digit page's current input; a sample is offered when there is none."""
-        image = None
-        window = self.window()
-        try:
-            draw_page = window.page("draw_digit") if hasattr(window, "page") else None
-            getter = getattr(draw_page, "current_input", None)
-            image = getter() if callable(getter) else None
-        except Exception as exc:  # another page's failure must not break this one
-            self._set_status(f"Could not get the drawn digit ({exc}).", "warning")
-            return False
+        """Read the digit drawn on the Draw a digit page; a sample is offered when there is none."""
+        image = self.page.app_state.drawn_digit
         if image is None:
             self._set_status("Nothing is drawn on the “Draw a digit” page yet: draw a digit there, "
                              "or pick a sample digit here.", "warning")
@@ -163,9 +145,10 @@ class RowReaderPanel(QWidget):
             self.read_sample(int(digit))
 
     def read_sample(self, digit: int) -> bool:
-        if self._samples is None:
-            self._samples = sample_digits()[0]
-        return self.read_image(self._samples[digit], f"a generated {digit}")
+        from engine.row_reader import sample_digits
+        if self.samples is None:
+            self.samples = sample_digits()
+        return self.read_image(self.samples[digit], f"a generated {digit}")
 
     def read_image(self, image, what: str) -> bool:
         from engine.row_reader import read_rows

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from gui import style
 from gui.workers import TrainRunner
 
 SHOWN_COLUMNS = 80   # guesses shown for the first characters generated (a table, not a novel)
@@ -54,7 +55,7 @@ class CharGenerationPanel(QWidget):
         self.model_label.setWordWrap(True)
         self.model_label.setStyleSheet("color:#555")
         self.output = QPlainTextEdit(readOnly=True)
-        self.output.setStyleSheet("font-size:14pt")
+        style.set_role(self.output, "title")
         self.output.setMinimumHeight(90)
         self.guesses = QTableWidget(6, 0)
         self.guesses.setVerticalHeaderLabels(["generated", "guess 1", "guess 2", "guess 3",

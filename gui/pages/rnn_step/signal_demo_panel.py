@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from engine.signals import SIGNAL_KINDS, TASKS, SignalConfig, make_signal_task, make_task_model
 from engine.train import TrainConfig, fit
+from gui import style
 from gui.workers import TrainRunner
 
 TAG_BRUSHES = [pg.mkBrush(40, 110, 220), pg.mkBrush(220, 70, 40)]  # falling, rising
@@ -51,8 +52,9 @@ class SignalDemoPanel(QWidget):
         self.train_button = QPushButton("Train")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
-        self.score_label = QLabel("Press Train: the net starts from random weights.")
-        self.score_label.setStyleSheet("font-size:13pt")
+        self.score_label = style.set_role(
+            QLabel("Press Train: the net starts from random weights."), "title")
+        self.score_label.setWordWrap(True)
 
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QButtonGroup, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
-from gui.widgets.char_generation_panel import CharGenerationPanel
-from gui.widgets.signal_demo_panel import SignalDemoPanel
+from gui.pages.rnn_step.char_generation_panel import CharGenerationPanel
+from gui.pages.rnn_step.signal_demo_panel import SignalDemoPanel
 
 # shape id -> (title, inputs per step, outputs per step) for the diagram: "1" in / out at a step
 SHAPES = {
@@ -109,7 +109,7 @@ class RnnUsesPanel(QWidget):
             "decides positive or negative. “the food was good, not bad at all” and “the food was "
             "bad, not good at all” hold the same words: only the order tells them apart.</p>"
             "<p>A digit read row by row: 28 rows of 28 pixels in, one digit out.</p>"))
-        self.gates_button = QPushButton("Open the sentiment model on the “LSTM & GRU gates” page")
+        self.gates_button = QPushButton("Open the sentiment model on the “LSTM && GRU gates” page")
         self.digit_button = QPushButton("Read a drawn digit row by row")
         mto.addWidget(self.gates_button)
         mto.addWidget(self.digit_button)
