@@ -71,3 +71,36 @@ class StateParts:
     def controls(self) -> dict:
         return {f"{name}.{key}": widget for name, part in self.parts.items()
                 for key, widget in part.controls().items()}
+
+
+class PartsState:
+    """`state()` / `apply_state()` / `reset()` / `controls()` of a panel through its
+    `self.parts` (a StateParts). While the parts change, `self._quiet` is True, so the panel's
+    own change handlers wait; then `refresh_after_state(restored)` updates it once (restored:
+    a state was applied, False: back to the defaults). List it before the Qt base class."""
+
+    _quiet = False
+
+    def state(self) -> dict:
+        return self.parts.state()
+
+    def apply_state(self, state: dict) -> None:
+        self._changing(lambda: self.parts.apply_state(state), restored=True)
+
+    def reset(self) -> None:
+        self._changing(self.parts.reset, restored=False)
+
+    def controls(self) -> dict:
+        return self.parts.controls()
+
+    def _changing(self, change, restored: bool) -> None:
+        self._quiet = True
+        try:
+            change()
+        finally:
+            self._quiet = False
+            self.refresh_after_state(restored)
+
+    def refresh_after_state(self, restored: bool) -> None:
+        raise NotImplementedError
+

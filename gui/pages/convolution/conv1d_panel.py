@@ -19,7 +19,7 @@ from gui.bind import Bindings, StateError
 from gui.widgets.geometry_form import GeometryForm, WindowGeometry
 from gui.widgets.live_label import LiveLabel
 from gui.widgets.number_grid import NumberGrid
-from gui.widgets.state_parts import BoundPart, StateParts
+from gui.widgets.state_parts import BoundPart, PartsState, StateParts
 from gui.widgets.step_lab import StepLab, check_step
 
 CUSTOM = "Custom"
@@ -59,7 +59,7 @@ def _plot(title: str) -> pg.PlotWidget:
     return plot
 
 
-class Conv1dPanel(StepLab):
+class Conv1dPanel(PartsState, StepLab):
     def __init__(self, parent=None):
         super().__init__(step_name="output sample", steps_per_second=4.0, intro=INTRO,
                          parent=parent)
@@ -259,24 +259,5 @@ class Conv1dPanel(StepLab):
                 f"<b>{step.value:.3f}</b>")
 
     # -- state ----------------------------------------------------------------------------------
-    def state(self) -> dict:
-        return self.parts.state()
-
-    def apply_state(self, state: dict) -> None:
-        self._quiet = True
-        try:
-            self.parts.apply_state(state)
-        finally:
-            self._quiet = False
-            self.rebuild(step=self.settings.step)
-
-    def reset(self) -> None:
-        self._quiet = True
-        try:
-            self.parts.reset()
-        finally:
-            self._quiet = False
-            self.rebuild()
-
-    def controls(self) -> dict:
-        return self.parts.controls()
+    def refresh_after_state(self, restored: bool) -> None:
+        self.rebuild(step=self.settings.step if restored else 0)

@@ -31,7 +31,7 @@ from gui.widgets.input_source import GRID_PREFIX, InputSourceBox
 from gui.widgets.kernel_editor import KernelEditor
 from gui.widgets.map_grid import MapGrid
 from gui.widgets.matrix_view import MatrixView
-from gui.widgets.state_parts import BoundPart, StateParts
+from gui.widgets.state_parts import BoundPart, PartsState, StateParts
 from gui.widgets.step_lab import StepLab
 
 PADDING_TINT = (255, 190, 60, 90)    # orange tint: the zero padding, unlike the real input
@@ -65,7 +65,7 @@ def _titled(title: str, widget: QWidget, *extra: QWidget) -> QWidget:
     return box
 
 
-class Conv2dPanel(StepLab):
+class Conv2dPanel(PartsState, StepLab):
     featureMapChanged = Signal(object)   # (H_out, W_out) float32: the map shown, activated
 
     def __init__(self, parent=None):
@@ -343,24 +343,5 @@ class Conv2dPanel(StepLab):
         return self.activated[self.trace.steps[self.player.index].out_index[0]].copy()
 
     # -- state ----------------------------------------------------------------------------------
-    def state(self) -> dict:
-        return self.parts.state()
-
-    def apply_state(self, state: dict) -> None:
-        self._quiet = True
-        try:
-            self.parts.apply_state(state)
-        finally:
-            self._quiet = False
-            self.recompute(step=self.view.step)
-
-    def reset(self) -> None:
-        self._quiet = True
-        try:
-            self.parts.reset()
-        finally:
-            self._quiet = False
-            self.recompute(step=0)
-
-    def controls(self) -> dict:
-        return self.parts.controls()
+    def refresh_after_state(self, restored: bool) -> None:
+        self.recompute(step=self.view.step if restored else 0)

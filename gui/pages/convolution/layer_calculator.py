@@ -16,7 +16,7 @@ from gui import style
 from gui.bind import Bindings
 from gui.widgets.code_panel import CodePanel
 from gui.widgets.geometry_form import GeometryForm, WindowGeometry
-from gui.widgets.state_parts import BoundPart, StateParts
+from gui.widgets.state_parts import BoundPart, PartsState, StateParts
 from gui.widgets.step_lab import SidePanel
 
 CUSTOM = "your own"
@@ -73,7 +73,7 @@ def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
     return spin
 
 
-class LayerCalculator(QWidget):
+class LayerCalculator(PartsState, QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.settings = LayerInput()
@@ -180,24 +180,5 @@ class LayerCalculator(QWidget):
             f"Multiply-adds: {out.multiply_adds:,}\n{animate}")
 
     # -- state ----------------------------------------------------------------------------------
-    def state(self) -> dict:
-        return self.parts.state()
-
-    def apply_state(self, state: dict) -> None:
-        self._quiet = True
-        try:
-            self.parts.apply_state(state)
-        finally:
-            self._quiet = False
-            self.recompute()
-
-    def reset(self) -> None:
-        self._quiet = True
-        try:
-            self.parts.reset()
-        finally:
-            self._quiet = False
-            self.recompute()
-
-    def controls(self) -> dict:
-        return self.parts.controls()
+    def refresh_after_state(self, restored: bool) -> None:
+        self.recompute()

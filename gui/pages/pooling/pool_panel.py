@@ -24,7 +24,7 @@ from gui.widgets.geometry_form import GeometryForm, WindowGeometry
 from gui.widgets.input_source import InputSourceBox, SourceUnavailable
 from gui.widgets.live_label import LiveLabel
 from gui.widgets.matrix_view import MatrixView
-from gui.widgets.state_parts import BoundPart, StateParts
+from gui.widgets.state_parts import BoundPart, PartsState, StateParts
 from gui.widgets.step_lab import StepLab, check_step
 
 PRESETS = {(2, 2): "2×2, stride 2 (the classic halving)", (3, 2): "3×3, stride 2 (AlexNet)",
@@ -65,7 +65,7 @@ def _check_count(name: str):
     return check
 
 
-class PoolPanel(StepLab):
+class PoolPanel(PartsState, StepLab):
     def __init__(self, feature_map: Callable[[], np.ndarray | None], parent=None):
         super().__init__(step_name="window", steps_per_second=2.0, parent=parent)
         self.feature_map = feature_map
@@ -329,26 +329,6 @@ class PoolPanel(StepLab):
         return None if self.trace is None else self.trace.output[0]
 
     # -- state ----------------------------------------------------------------------------------
-    def state(self) -> dict:
-        return self.parts.state()
-
-    def apply_state(self, state: dict) -> None:
-        self._quiet = True
-        try:
-            self.parts.apply_state(state)
-        finally:
-            self._quiet = False
-            self.before = None
-            self.rebuild(step=self.settings.step)
-
-    def reset(self) -> None:
-        self._quiet = True
-        try:
-            self.parts.reset()
-        finally:
-            self._quiet = False
-            self.before = None
-            self.rebuild()
-
-    def controls(self) -> dict:
-        return self.parts.controls()
+    def refresh_after_state(self, restored: bool) -> None:
+        self.before = None
+        self.rebuild(step=self.settings.step if restored else 0)
