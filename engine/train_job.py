@@ -5,6 +5,8 @@
     model = build_cnn(config, info)                 # seeded: the same weights for the same seed
     job = CnnTrainingJob(config, model, root=None, cache=DataCache())
     result = job(on_step, control)                  # what gui.workers.TrainWorker calls
+    CnnTrainingJob(config, cache=cache)             # builds build_cnn(config, info) itself, in
+                                                    # the thread that runs it (job.model)
 
 The job loads (or reuses) the data, picks a fixed test image for the feature maps and
 `N_PREDICTIONS` for the prediction grid, and runs `engine.train.fit` with a snapshot
@@ -26,7 +28,7 @@ from torch.utils.data import TensorDataset
 from engine import data as datasets
 from engine.cnn_snapshot import make_snapshot_fn
 from engine.data import DatasetError, DatasetInfo, LoadedDataset
-from engine.models import build_model
+from engine.models import ACTIVATIONS, build_model
 from engine.train import TrainConfig, TrainControl, TrainEvent, TrainResult, fit
 
 N_PREDICTIONS = 16          # test images in the prediction grid
@@ -40,6 +42,7 @@ class CnnRunConfig:
     train_size: int = 10000          # training images used (0: all)
     test_size: int = 2000            # test images scored after each epoch (0: all)
     arch: str = "lenet5"             # one of CNN_ARCHS
+    activation: str = "relu"         # between layers: one of engine.models.ACTIVATIONS
     dropout: float = 0.0             # dropout probability in the classifier
     batchnorm: bool = False          # batch norm after every convolution
     optimizer: str = "adam"          # "adam" or "sgd" (with momentum 0.9)
@@ -49,9 +52,17 @@ class CnnRunConfig:
     seed: int = 0                    # seeds the weights, the shuffling and the subsets
     device: str = "auto"             # "auto", "cuda", "mps" or "cpu"
 
+    def __post_init__(self):
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}: choose one of "
+                             f"{', '.join(ACTIVATIONS)}")
+
     def model_kwargs(self, info: DatasetInfo) -> dict:
-        return {"input_shape": tuple(info.input_shape), "num_classes": len(info.classes),
-                "dropout": self.dropout, "batchnorm": self.batchnorm}
+        kwargs = {"input_shape": tuple(info.input_shape), "num_classes": len(info.classes),
+                  "dropout": self.dropout, "batchnorm": self.batchnorm}
+        if self.activation != "relu":   # every model's default: a checkpoint without it loads
+            kwargs["activation"] = self.activation   # in code that predates the choice
+        return kwargs
 
     def train_config(self, steps_per_epoch: int) -> TrainConfig:
         # about 20 snapshot chances an epoch, at least every 10 steps (the throttle thins them)
@@ -150,10 +161,15 @@ class SnapshotThrottle:
 
 
 class CnnTrainingJob:
-    """`job(on_step, control) -> TrainResult`: one run of `config` training `model` in place."""
+    """`job(on_step, control) -> TrainResult`: one run of `config` training `model` in place.
 
-    def __init__(self, config: CnnRunConfig, model: nn.Module, root: str | None = None,
-                 cache: DataCache | None = None, interval_s: float = SNAPSHOT_INTERVAL_S):
+    With `model=None` the job builds it (`build_cnn`, seeded) in the thread that runs it, and
+    keeps it in `self.model`: a page's Start click then neither builds a network (a forward pass
+    to size its classifier) nor loads data in the GUI thread."""
+
+    def __init__(self, config: CnnRunConfig, model: nn.Module | None = None,
+                 root: str | None = None, cache: DataCache | None = None,
+                 interval_s: float = SNAPSHOT_INTERVAL_S):
         self.config, self.model, self.root = config, model, root
         self.cache = cache if cache is not None else DataCache()
         self.interval_s = interval_s
@@ -164,6 +180,8 @@ class CnnTrainingJob:
             loaded = self.cache.load(self.config, self.root)
         except DatasetError as exc:   # e.g. files deleted or damaged since they were found
             return TrainResult("data_error", str(exc))
+        if self.model is None:
+            self.model = build_cnn(self.config, loaded.info)
         fixed = fixed_samples(loaded.test, self.config.seed)
         snapshot = make_snapshot_fn(fixed.sample, fixed.images)
         extras = {"sample": fixed.sample[0].numpy().copy(), "images": fixed.images.numpy().copy(),

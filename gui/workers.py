@@ -6,6 +6,8 @@ QThread. It batches the engine's per-step events and emits them at most every `e
 (~30 times a second unless the page asks for fewer), so the window never drowns in signals;
 epoch events, snapshots and the last step always go out.
 `TrainRunner` owns the thread: start, pause, resume, and `stop_and_wait()` for closeEvent.
+Each run's signals reach the runner through a `_RunRelay` of its own, which drops them once the
+runner has let that run go: a stopped run's queued signals never reach the next run.
 """
 from __future__ import annotations
 
@@ -62,6 +64,36 @@ class TrainWorker(QObject):
         self.finished.emit(result)
 
 
+class _RunRelay(QObject):
+    """Lives in the GUI thread and passes one run's signals to its runner while that run is the
+    runner's current one. After `stop_and_wait()` the old worker's queued signals (its last
+    progress, its finished) still arrive; `release()` makes them land here and go no further,
+    so they cannot touch the thread or the page of a run started in the meantime."""
+
+    def __init__(self, runner: "TrainRunner"):
+        super().__init__(runner)
+        self.runner: TrainRunner | None = runner
+
+    def release(self) -> None:
+        self.runner = None
+        self.deleteLater()   # queued after the worker's signals already posted: they come first
+
+    @Slot(object)
+    def on_progress(self, events) -> None:
+        if self.runner is not None:
+            self.runner.progress.emit(events)
+
+    @Slot(str)
+    def on_failed(self, message: str) -> None:
+        if self.runner is not None:
+            self.runner.failed.emit(message)
+
+    @Slot(object)
+    def on_finished(self, result) -> None:
+        if self.runner is not None:
+            self.runner._on_finished(self, result)
+
+
 class TrainRunner(QObject):
     """Owns one worker and its QThread at a time. Connect to its signals, not the worker's:
     the keyword arguments connect the usual four at once.
@@ -86,6 +118,7 @@ class TrainRunner(QObject):
         self.emit_interval_s = emit_interval_s
         self._thread: QThread | None = None
         self._worker: TrainWorker | None = None
+        self._relay: _RunRelay | None = None
         for signal, slot in ((self.progress, on_progress), (self.finished, on_finished),
                              (self.failed, on_failed), (self.runningChanged, on_running)):
             if slot is not None:
@@ -105,14 +138,15 @@ class TrainRunner(QObject):
         thread = QThread()
         worker = TrainWorker(job, emit_interval_s=self.emit_interval_s)
         worker.moveToThread(thread)
+        relay = _RunRelay(self)
         thread.started.connect(worker.run)
-        worker.progress.connect(self.progress)
-        worker.failed.connect(self.failed)
-        worker.finished.connect(self._on_finished)
+        worker.progress.connect(relay.on_progress)
+        worker.failed.connect(relay.on_failed)
+        worker.finished.connect(relay.on_finished)
         worker.finished.connect(thread.quit)
         thread.finished.connect(worker.deleteLater)
         thread.finished.connect(thread.deleteLater)
-        self._thread, self._worker = thread, worker
+        self._thread, self._worker, self._relay = thread, worker, relay
         thread.start()
         self.runningChanged.emit(True)
 
@@ -136,12 +170,17 @@ class TrainRunner(QObject):
         self.stop()
         thread.quit()
         thread.wait(timeout_ms)
-        self._thread, self._worker = None, None
+        self._relay.release()   # its worker's finished, already queued, must not reach a new run
+        self._thread, self._worker, self._relay = None, None, None
         self.runningChanged.emit(False)
 
-    def _on_finished(self, result) -> None:
+    def _on_finished(self, relay: _RunRelay, result) -> None:
+        """The current run's worker finished (`relay`: its run; a released one never calls)."""
+        if relay is not self._relay:
+            return
+        relay.release()
         thread = self._thread
-        self._thread, self._worker = None, None
+        self._thread, self._worker, self._relay = None, None, None
         if thread is not None:
             thread.quit()
             thread.wait(2000)

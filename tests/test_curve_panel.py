@@ -122,3 +122,39 @@ def test_long_runs_store_at_most_max_stored_steps(qtbot):
     history = panel.history()
     k = math.ceil(n / MAX_STORED_STEPS)
     assert len(history["x"]) <= MAX_STORED_STEPS and history["loss"][1] == 1.0 + k
+
+
+def test_a_further_earlier_run_leaves_the_plots_where_they_are(qtbot, shown):
+    """From the first earlier run on, the legend under the plots has room for MAX_PREVIOUS
+    lines and asks for no width: the next runs' lines (long recipes among them) move no plot,
+    so their axes are not laid out and drawn anew at a Start click."""
+    from gui.widgets.curve_panel import MAX_PREVIOUS
+    panel = shown(CurvePanel(), 560, 400)
+    one_run(panel, [2.0, 1.0])
+    one_run(panel, [2.0, 1.0], label="run A")
+    qtbot.wait(30)
+    geometry = [p.geometry() for p in (panel.loss_plot, panel.acc_plot)]
+    labels = ["run B", "a long recipe: " + "LeNet-5 · Adam 0.001 · batch 64 · seed 0 " * 3]
+    for label in labels:
+        one_run(panel, [2.0, 1.0], label=label)
+        qtbot.wait(30)
+        assert [p.geometry() for p in (panel.loss_plot, panel.acc_plot)] == geometry
+    assert panel.previous_runs() == ["run A"] + labels and len(labels) + 1 == MAX_PREVIOUS
+    assert panel.width() == 560
+    text = panel.runs_legend_text().split("\n")
+    assert text == ["run A", "run B", labels[1]]
+
+
+def test_after_a_long_run_stopped_early_the_x_axis_spans_what_it_drew(qtbot):
+    """A 1000-epoch run stopped after 2.5 epochs, then a 1-epoch run: the axis spans the 2.5
+    epochs the faded run drew (3 whole epochs), not its planned 1000."""
+    panel = CurvePanel()
+    qtbot.addWidget(panel)
+    panel.start_run(1000)
+    panel.add_events([step(k, 1.0) for k in range(1, 11)], steps_per_epoch=4)   # x up to 2.5
+    panel.start_run(1, "stopped")
+    lo, hi = panel.loss_plot.getViewBox().viewRange()[0]
+    assert 3.0 <= hi < 3.2 and lo <= 0
+    panel.clear_previous()
+    panel.start_run(1, "")
+    assert panel.loss_plot.getViewBox().viewRange()[0][1] < 1.1

@@ -128,3 +128,64 @@ def test_missing_files_are_a_data_error_not_an_exception(tmp_path, monkeypatch):
     model = build_model("lenet5")
     result = CnnTrainingJob(config, model, root=str(tmp_path / "empty"))(lambda e: None)
     assert result.status == "data_error" and "not found" in result.message
+
+
+def test_the_config_owns_the_activation_choice():
+    """CnnRunConfig.activation reaches the model (Leaky ReLU lets x < 0 through with slope
+    0.01), the checkpoint's kwargs and settings; ReLU leaves the kwargs as older code wrote
+    them; a name engine.models does not know is refused."""
+    from engine.models import ACTIVATIONS
+    assert CnnRunConfig().activation == "relu" and set(ACTIVATIONS) == {"relu", "leaky_relu"}
+    info = DATASETS["generated"]
+    relu = build_cnn(CnnRunConfig(**TINY), info)
+    leaky_config = CnnRunConfig(**TINY, activation="leaky_relu")
+    leaky = build_cnn(leaky_config, info)
+    assert "activation" not in CnnRunConfig(**TINY).model_kwargs(info)
+    assert leaky_config.model_kwargs(info)["activation"] == "leaky_relu"
+    # the same seed: the same weights (an activation holds none), other outputs
+    assert relu.state_dict().keys() == leaky.state_dict().keys()
+    assert all(torch.equal(p, q) for p, q in zip(relu.parameters(), leaky.parameters()))
+    acts = [m for m in leaky.modules() if isinstance(m, torch.nn.LeakyReLU)]
+    assert acts and not any(isinstance(m, torch.nn.ReLU) for m in leaky.modules())
+    x = torch.tensor([-2.0, 3.0])
+    assert torch.allclose(acts[0](x), torch.tensor([-0.02, 3.0]))
+    images = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        assert not torch.allclose(relu.eval()(images), leaky.eval()(images))
+    meta = run_meta(leaky_config, info)
+    assert meta["kwargs"]["activation"] == "leaky_relu"
+    assert meta["settings"]["activation"] == "leaky_relu"
+    rebuilt = build_model(meta["arch"], **meta["kwargs"])
+    rebuilt.load_state_dict(leaky.state_dict())
+    with torch.no_grad():
+        assert torch.equal(rebuilt.eval()(images), leaky(images))
+    with pytest.raises(ValueError, match="unknown activation 'tanh'"):
+        CnnRunConfig(activation="tanh")
+
+
+def test_a_job_without_a_model_builds_the_seeded_one_in_its_own_thread():
+    """model=None: the job builds build_cnn(config, info) where it runs (the worker thread, not
+    the page's Start click); the run is then the same as one handed that model."""
+    import threading
+    torch.set_num_threads(1)
+    config = CnnRunConfig(**{**TINY, "epochs": 1})
+    given = build_cnn(config, DATASETS["generated"])
+    CnnTrainingJob(config, given)(lambda e: None)
+    job = CnnTrainingJob(config)
+    built_in = []
+    real_build = build_model
+
+    def watch(*args, **kwargs):
+        built_in.append(threading.current_thread().name)
+        return real_build(*args, **kwargs)
+
+    import engine.train_job as train_job
+    train_job.build_model = watch
+    try:
+        thread = threading.Thread(target=job, args=(lambda e: None,), name="worker")
+        thread.start()
+        thread.join()
+    finally:
+        train_job.build_model = real_build
+    assert built_in == ["worker"] and job.model is not None
+    assert all(torch.equal(p, q) for p, q in zip(job.model.parameters(), given.parameters()))

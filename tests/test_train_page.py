@@ -441,3 +441,24 @@ def test_an_error_is_taken_back_once_its_cause_is_fixed(page, qtbot, fake_mnist)
     page.form.dataset_combo.setCurrentIndex(list(data.DATASETS).index("generated"))
     assert page.message_label.text() == "" and notices == [("", "clear")]
     assert page.start_button.isEnabled()
+
+
+def test_the_start_click_leaves_the_views_where_they_are(page, qtbot, shown):
+    """A run's end message takes a line above the views; the next Start empties it but keeps
+    the line, and the next earlier run's legend line has its room already: no view changes
+    size in the click (a resize lays out and draws every axis of the curves and the matrix
+    anew, in the GUI thread, while the worker starts)."""
+    shown(page, 1060, 600)
+    click_to_end(qtbot, page)
+    click_to_end(qtbot, page)                       # one earlier run: its legend is shown
+    assert page.message_label.text().startswith("Finished") and page.message_label.isVisible()
+    views = (page.views.curves, page.views.confusion_view, page.views.tabs)
+    before = [v.geometry() for v in views]
+    plots = [p.geometry() for p in (page.views.curves.loss_plot, page.views.curves.acc_plot)]
+    with qtbot.waitSignal(page.runner.finished, timeout=60000):
+        QTest.mouseClick(page.start_button, Qt.LeftButton)
+        assert page.message_label.text() == "" and page.message_label.isVisible()
+        assert [v.geometry() for v in views] == before
+        assert [p.geometry() for p in (page.views.curves.loss_plot,
+                                       page.views.curves.acc_plot)] == plots
+    assert len(page.views.curves.previous_runs()) == 2

@@ -3,11 +3,13 @@ import functools
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from test_train import blobs, small_net
 
-from engine.train import TrainConfig, fit
+from engine.train import TrainConfig, TrainEvent, TrainResult, fit
 from gui.workers import TrainRunner
 
 
@@ -76,3 +78,39 @@ def test_runner_preloads_torch_optim():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=120, cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_stopped_runs_queued_signals_do_not_reach_the_next_run(qtbot):
+    """stop_and_wait() then start() at once: the old worker's finished (and last progress) are
+    already queued for the GUI thread. Once they arrive, the new run must still be running and
+    nothing of the old run may come out of the runner."""
+    def endless(on_step, control):
+        step = 0
+        while not control.stopped:
+            step += 1
+            on_step(TrainEvent("step", 0, step, 10**9, 1.0, 0.5, 0.0, 0.0))
+            time.sleep(0.001)
+        return TrainResult("stopped", "old run", steps=step)
+
+    release = threading.Event()
+
+    def waiting(on_step, control):
+        release.wait(20)
+        on_step(TrainEvent("step", 0, 1, 1, 2.0, 1.0, 0.0, 0.0))
+        return TrainResult("finished", "new run", steps=1)
+
+    batches, results, running = [], [], []
+    runner = TrainRunner(on_progress=batches.append, on_finished=results.append,
+                         on_running=running.append, emit_interval_s=0.0)
+    runner.start(endless)
+    qtbot.waitUntil(lambda: bool(batches), timeout=10000)
+    runner.stop_and_wait()          # the old worker has emitted its finished: queued, not run
+    batches.clear()
+    runner.start(waiting)
+    qtbot.wait(300)                 # the old run's queued signals are delivered now
+    assert runner.running, "the old run's finished cleared the new run's thread"
+    assert results == [] and batches == [] and running == [True, False, True]
+    release.set()
+    qtbot.waitUntil(lambda: bool(results), timeout=10000)
+    assert [r.message for r in results] == ["new run"] and not runner.running
+    assert [e.loss for b in batches for e in b] == [2.0] and running == [True, False, True, False]

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QSizePolicy
 
 from gui import style
 from gui.widgets.plot_cache import cache_axes
@@ -25,6 +27,34 @@ TEST_COLOR = "#e6550d"    # orange: test set
 PREVIOUS_COLORS = ("#9aa5b8", "#c7a88f", "#a3b89a")   # faded, one per earlier run
 MAX_PREVIOUS = 3          # earlier runs kept on the plots
 MAX_STORED_STEPS = 2000   # step points a checkpoint keeps (every k-th when there are more)
+
+
+class RunsLegend(pg.GraphicsWidget):
+    """The earlier runs' lines under the plots, in a box MAX_PREVIOUS lines high that asks for
+    no width: a further run's line changes no geometry, so the plots keep theirs and their
+    cached axes (pg.LabelItem asks for its text's size at every change: each new line re-laid
+    out both plots and drew all four axes anew in the Start click)."""
+
+    def __init__(self, pixel_size: int):
+        super().__init__()
+        font = QFont()
+        font.setPixelSize(pixel_size)
+        self.label = QGraphicsTextItem(self)
+        self.label.setFont(font)
+        self.label.setDefaultTextColor(pg.mkColor(pg.getConfigOption("foreground")))
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(0)
+        self.setFixedHeight(QFontMetricsF(font).lineSpacing() * MAX_PREVIOUS + 8)
+        self._html = ""
+
+    def setText(self, html: str) -> None:
+        if html != self._html:
+            self._html = html
+            self.label.setHtml(html)
+
+    def text(self) -> str:
+        return self._html
 
 
 class CurvePanel(pg.GraphicsLayoutWidget):
@@ -63,7 +93,7 @@ class CurvePanel(pg.GraphicsLayoutWidget):
                                            name="test (epoch end)")
         # earlier runs: a colour swatch and the run's settings each, under both plots (added to
         # the layout only while there are any)
-        self.runs_legend = pg.LabelItem("", justify="left", role="small", size=size)
+        self.runs_legend = RunsLegend(style.px("small"))
         self._previous: list[tuple[str, list]] = []      # (label, its faded items), oldest first
         self._epochs = 1
         self.clear_curves()
@@ -85,23 +115,30 @@ class CurvePanel(pg.GraphicsLayoutWidget):
         if self._x and label:
             self._keep_as_previous(label)
         self.clear_curves()
-        self.set_epochs(max(epochs, self._epochs if self._previous else 1))
+        # wide enough for the earlier runs' curves (a run stopped early: as far as it got)
+        shown = max((items[0].getData()[0][-1] for _label, items in self._previous
+                     if items[0].getData()[0] is not None and len(items[0].getData()[0])),
+                    default=1)
+        self.set_epochs(max(epochs, math.ceil(shown)))
         self._grow_loss_range([v for _, items in self._previous
                                for v in items[0].getData()[1] if math.isfinite(v)])
 
     def _keep_as_previous(self, label: str) -> None:
-        if len(self._previous) >= MAX_PREVIOUS:
-            _old, items = self._previous.pop(0)
-            for item, plot in zip(items, (self.loss_plot, self.acc_plot)):
-                plot.removeItem(item)
-        used = {items[0].opts["pen"].color().name() for _label, items in self._previous}
+        used = {items[0].opts["pen"].color().name() for _label, items in self._previous[-2:]}
         color = next((c for c in PREVIOUS_COLORS if c not in used), PREVIOUS_COLORS[0])
         pen = pg.mkPen(color, width=1)
         x = np.asarray(self._x)
-        loss = self.loss_plot.plot(x, np.asarray(self._loss), pen=pen, connect="finite")
-        acc = self.acc_plot.plot(x, np.asarray(self._acc), pen=pen)
-        for item in (loss, acc):
-            item.setZValue(-1)
+        if len(self._previous) >= MAX_PREVIOUS:   # the oldest run's items take the new curves
+            _old, (loss, acc) = self._previous.pop(0)
+            loss.setPen(pen)
+            acc.setPen(pen)
+            loss.setData(x, np.asarray(self._loss), connect="finite")
+            acc.setData(x, np.asarray(self._acc))
+        else:
+            loss = self.loss_plot.plot(x, np.asarray(self._loss), pen=pen, connect="finite")
+            acc = self.acc_plot.plot(x, np.asarray(self._acc), pen=pen)
+            for item in (loss, acc):
+                item.setZValue(-1)
         self._previous.append((label, [loss, acc]))
         self._show_runs_legend()
 
@@ -125,7 +162,7 @@ class CurvePanel(pg.GraphicsLayoutWidget):
 
     def runs_legend_text(self) -> str:
         """The legend of the earlier runs as plain text, one line each (for tests)."""
-        text = self.runs_legend.text.replace("<br>", "\n")
+        text = self.runs_legend.text().replace("<br>", "\n")
         return "\n".join(line.split("</span> ", 1)[-1] for line in text.split("\n") if line)
 
     def previous_runs(self) -> list[str]:

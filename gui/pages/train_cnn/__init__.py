@@ -1,26 +1,24 @@
 """The Train a CNN page: pick data, model and hyper-parameters, then watch the network learn.
 
 Left, `controls.TrainControls`: the data, the network (with its layer table) and the recipe.
-Right: Start / Pause / Stop, the progress, checkpoints, and `views.RunViews` (curves with the
-earlier runs faded under them, the confusion matrix, predictions, filters, feature maps).
+Right: `run_bar.RunBar` (Start / Pause / Stop, the progress, checkpoints) and `views.RunViews`
+(curves with the earlier runs faded under them, the confusion matrix, predictions, filters,
+feature maps).
 A run is an `engine.train_job.CnnTrainingJob` in `gui.workers.TrainRunner` (a QThread): the
 engine loads the data and throttles the snapshots, so the window only receives numpy copies and
-redraws at most every RENDER_INTERVAL_MS. Downloads run in `downloads.DownloadRunner`, only when
-the user asks.
+redraws at most every RENDER_INTERVAL_MS; the job builds the network in that thread too, so
+the Start click only resets the views and paints them once. `downloads.DatasetSources` runs the
+downloads (only when the user asks) and remembers dataset folders; `checkpoints` saves and loads.
 """
 from __future__ import annotations
 
 import copy
-import math
 import time
 from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer, Slot
-from PySide6.QtWidgets import (
-    QApplication, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
-    QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine import data as datasets
 from engine.data import DATASETS, DatasetError
@@ -28,12 +26,15 @@ from engine.models import ARCHITECTURE_LABELS, CheckpointError
 from engine.train import device_name, pick_device
 from engine.train_job import (CnnTrainingJob, DataCache, build_cnn, image_input_shape, run_meta,
                               steps_per_epoch)
-from gui.app import app_settings
+from gui.settings import app_settings
 from gui.pages.base import Page
-from gui.pages.train_cnn.checkpoints import (checkpoint_classes, checkpoint_label, checkpoint_meta,
-                                             read_checkpoint, run_label, write_checkpoint)
+from gui.pages.train_cnn.checkpoints import (
+    checkpoint_classes, checkpoint_label, checkpoint_meta, control_values, loaded_message,
+    read_checkpoint, run_label, write_checkpoint,
+)
 from gui.pages.train_cnn.controls import ERROR_STYLE, WARNING_STYLE, TrainCnnSettings, TrainControls
-from gui.pages.train_cnn.downloads import DownloadRunner
+from gui.pages.train_cnn.downloads import DatasetSources
+from gui.pages.train_cnn.run_bar import RunBar
 from gui.pages.train_cnn.views import RunViews
 from gui.widgets.live_label import LiveLabel
 from gui.workers import TrainRunner
@@ -72,8 +73,11 @@ class TrainCnnPage(Page):
     def __init__(self, app_state=None, parent=None):
         super().__init__(app_state, parent)
         self.settings = TrainCnnSettings()
-        self.qsettings = app_settings()
         self.form = TrainControls(self.settings, self._settings_changed)
+        self.sources = DatasetSources(self.form, app_settings(), self)
+        self.sources.message.connect(self.show_message)
+        self.sources.notice.connect(self.notify)
+        self.sources.changed.connect(self._on_source_changed)
         self.bind = self.form.bind
         self.views = RunViews()
         # progress in batches of a fifth of a second: the views redraw at most every
@@ -81,13 +85,10 @@ class TrainCnnPage(Page):
         self.runner = TrainRunner(self, on_progress=self._on_progress,
                                   on_finished=self.on_run_finished, on_failed=self._on_failed,
                                   emit_interval_s=RENDER_INTERVAL_MS / 2000)
-        self.downloads = DownloadRunner(self)
-        self.downloads.progress.connect(self._on_download_progress)
-        self.downloads.done.connect(self._on_download_done)
         self._cache = DataCache()          # touched only by the worker thread while it runs
         self._model = None                 # the last trained or loaded model (CPU), its meta
         self._meta: dict | None = None
-        self._run: dict | None = None      # the run in progress: model, meta, label
+        self._run: dict | None = None      # the run in progress: job, meta, label
         self._shown_label = ""             # the recipe of the curves shown (they fade under it)
         self._steps_per_epoch = 1
         self._rate = deque(maxlen=60)      # (time, step) for the ETA
@@ -103,34 +104,23 @@ class TrainCnnPage(Page):
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
-        f = self.form
-        f.download_button.clicked.connect(self._on_download_clicked)
-        f.folder_button.clicked.connect(self._choose_folder)
         scroll = QScrollArea()
-        scroll.setWidget(f)
+        scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(300)
         scroll.setMaximumWidth(340)
 
-        self.start_button = QPushButton("Start")
+        bar = self.run_bar = RunBar()
+        self.start_button, self.pause_button = bar.start_button, bar.pause_button
+        self.stop_button, self.progress_bar = bar.stop_button, bar.progress_bar
+        self.save_button = bar.checkpoints.save_button
+        self.load_button = bar.checkpoints.load_button
         self.start_button.clicked.connect(self.start_training)
-        self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self._toggle_pause)
-        self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.stop_training)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setFormat("%p%")
-        self.save_button = QPushButton("Save checkpoint…")
-        self.save_button.clicked.connect(self._save_dialog)
-        self.load_button = QPushButton("Load checkpoint…")
-        self.load_button.clicked.connect(self._load_dialog)
-        run_bar = QHBoxLayout()
-        for w in (self.start_button, self.pause_button, self.stop_button):
-            run_bar.addWidget(w)
-        run_bar.addWidget(self.progress_bar, 1)
-        run_bar.addWidget(self.save_button)
-        run_bar.addWidget(self.load_button)
+        bar.checkpoints.saveTo.connect(self.save_checkpoint)
+        bar.checkpoints.loadFrom.connect(self.load_checkpoint)
         # a line of its own (it changes at every redraw and must not re-lay-out the page)
         self.status_label = LiveLabel(min_width=200)
         self.message_label = QLabel("")
@@ -142,7 +132,7 @@ class TrainCnnPage(Page):
         rlay = QVBoxLayout(right)
         rlay.setContentsMargins(0, 0, 0, 0)
         rlay.setSpacing(3)
-        rlay.addLayout(run_bar)
+        rlay.addWidget(bar)
         rlay.addWidget(self.status_label)
         rlay.addWidget(self.message_label)
         rlay.addWidget(self.views, 1)
@@ -151,10 +141,7 @@ class TrainCnnPage(Page):
         outer.addWidget(scroll)
         outer.addWidget(right, 1)
 
-    # -- settings ------------------------------------------------------------------------------
-    def _folder(self, name: str) -> str | None:
-        return self.qsettings.value(f"train_cnn/folder_{name}", "", type=str) or None
-
+    # -- settings and data sources ------------------------------------------------------------
     def _settings_changed(self, name: str) -> None:
         if name in ("dataset", "*"):
             self._refresh_dataset()
@@ -169,10 +156,10 @@ class TrainCnnPage(Page):
     def _refresh_dataset(self) -> None:
         name = self.settings.dataset
         try:
-            info, error = datasets.describe_dataset(name, self._folder(name)), ""
+            info, error = datasets.describe_dataset(name, self.sources.folder(name)), ""
         except DatasetError as exc:
             info, error = None, str(exc)
-        self.form.show_dataset(info, error, self.downloads.running)
+        self.form.show_dataset(info, error, self.sources.downloading)
         self._dataset_ready = info is not None
         if not self.runner.running:
             self.views.set_classes(DATASETS[name].classes)
@@ -193,6 +180,18 @@ class TrainCnnPage(Page):
         if not self.runner.running:
             self.views.prepare_for(model, info.input_shape)
 
+    @property
+    def downloading(self) -> bool:
+        return self.sources.downloading
+
+    def set_dataset_folder(self, name: str, folder: str | None) -> bool:
+        """Use `folder` for dataset `name` (remembered in the settings)."""
+        return self.sources.set_folder(name, folder)
+
+    def _on_source_changed(self) -> None:
+        self._refresh_dataset()
+        self._update_buttons()
+
     # -- messages ------------------------------------------------------------------------------
     def show_message(self, text: str, level: str = "info", cause: str | None = None) -> None:
         """Inline (above the plots) and in the status bar; `cause` ("dataset", "model",
@@ -204,11 +203,13 @@ class TrainCnnPage(Page):
         self._notice_cause = cause
         self.notify(text, level)
 
-    def _clear_message(self) -> None:
+    def _clear_message(self, keep_line: bool = False) -> None:
+        """Take the message back; `keep_line` (Start) keeps its empty line so the views keep their
+        size: hiding it re-laid out the curves and the matrix, and redrew all their axes."""
         if self.message_label.text():
             self.message_label.setText("")
             self.message_label.setStyleSheet("")
-            self.message_label.setVisible(False)
+            self.message_label.setVisible(keep_line)
             self.clear_notice()
         self._notice_cause = None
 
@@ -224,7 +225,7 @@ class TrainCnnPage(Page):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        running, downloading = self.runner.running, self.downloads.running
+        running, downloading = self.runner.running, self.sources.downloading
         ready = self._dataset_ready and self._model_ok
         self.start_button.setEnabled(not running and ready and not downloading)
         self.pause_button.setEnabled(running)
@@ -236,24 +237,25 @@ class TrainCnnPage(Page):
         if self.runner.running:
             return
         config = copy.deepcopy(self.settings)
-        root = self._folder(config.dataset)
+        root = self.sources.folder(config.dataset)
         try:
             info = datasets.describe_dataset(config.dataset, root)
-            model = build_cnn(config, info)   # the initial weights follow the seed
-        except Exception as exc:  # files gone or damaged since they were found, a bad model
+        except (DatasetError, OSError) as exc:  # files gone or damaged since they were found
             self.show_message(str(exc), "error", "dataset")
             return
         meta = {**run_meta(config, info), "source": info.source}   # where its images came from
-        self._run = {"model": model, "meta": meta, "label": run_label(meta["settings"])}
+        # the job builds the network (seeded, as the layer table's) in the worker, not in the click
+        job = CnnTrainingJob(config, None, root, self._cache)
+        self._run = {"job": job, "meta": meta, "label": run_label(meta["settings"])}
         self._steps_per_epoch = steps_per_epoch(config, info)
         self._pending = []
         self._rate.clear()
         self.views.start_run(info.classes, config.epochs, self._shown_label)
         self._shown_label = self._run["label"]
-        self.progress_bar.setValue(0)
+        self.run_bar.show_progress(0)
         self.status_label.setText(f"Drawing {config.train_size or info.n_train:,} digits…"
                                   if config.dataset == "generated" else "Loading data…")
-        self._clear_message()
+        self._clear_message(keep_line=True)
         self._set_running(True)
         # paint the reset page now (with no user input, so no second click can come in): once
         # the worker runs it competes with this thread for the GIL, and the same repaint then
@@ -262,7 +264,7 @@ class TrainCnnPage(Page):
         if self._shut_down:          # the window closed during that repaint: no thread to start
             self._run = None
             return
-        self.runner.start(CnnTrainingJob(config, model, root, self._cache))
+        self.runner.start(job)
         self._update_buttons()
         self.notify(f"Training {ARCHITECTURE_LABELS.get(config.arch, config.arch)} on "
                     f"{info.label} on {device_name(pick_device(config.device))}.")
@@ -308,7 +310,7 @@ class TrainCnnPage(Page):
 
     def _show_progress(self, event) -> None:
         total = max(event.total_steps, 1)
-        self.progress_bar.setValue(int(100 * event.step / total))
+        self.run_bar.show_progress(int(100 * event.step / total))
         now = time.perf_counter()
         self._rate.append((now, event.step))
         if self.runner.paused:
@@ -327,13 +329,13 @@ class TrainCnnPage(Page):
         self.render_pending(staged=False)  # every event arrived before `finished`: draw them all
         run, self._run = self._run, None
         ok = result.status in ("finished", "stopped")
-        if ok and run is not None and result.steps:
-            self._model = run["model"].cpu().eval()
+        if ok and run is not None and result.steps and run["job"].model is not None:
+            self._model = run["job"].model.cpu().eval()
             self._meta = checkpoint_meta(run["meta"], result.test_accuracy, result.steps,
                                          self.views.curves.history(), self.views.confusion)
             self._shown_label = run_label(run["meta"]["settings"], result.test_accuracy)
         if result.status == "finished":
-            self.progress_bar.setValue(100)
+            self.run_bar.show_progress(100)
         self.status_label.setText({"finished": "Done"}.get(result.status, "Stopped"))
         if result.status != "failed":  # failures already came with their own message
             cause = {"data_error": "dataset", "diverged": "recipe",
@@ -345,72 +347,7 @@ class TrainCnnPage(Page):
     def _on_failed(self, message: str) -> None:
         self.show_message(message, "error")
 
-    # -- downloads and folders -----------------------------------------------------------------
-    @property
-    def downloading(self) -> bool:
-        return self.downloads.running
-
-    def _on_download_clicked(self) -> None:
-        if self.downloads.running:
-            self.downloads.cancel()
-            return
-        name = self.settings.dataset
-        self.downloads.start(name)
-        self.form.download_progress.setValue(0)
-        self.form.download_progress.setVisible(True)
-        self.notify(f"Downloading {DATASETS[name].label} into {datasets.CACHE_DIR}…")
-        self._refresh_dataset()
-        self._update_buttons()
-
-    @Slot(int, int, str)
-    def _on_download_progress(self, done: int, total: int, filename: str) -> None:
-        bar = self.form.download_progress
-        bar.setMaximum(100 if total > 0 else 0)   # unknown size: a busy indicator
-        if total > 0:
-            bar.setValue(int(100 * done / total))
-        bar.setFormat(f"{filename}: {done / 1e6:.1f} MB %p%")
-
-    @Slot(str)
-    def _on_download_done(self, error: str) -> None:
-        self.form.download_progress.setVisible(False)
-        if error:
-            self.show_message(error, "error", "download")
-        else:
-            self.show_message(f"{DATASETS[self.settings.dataset].label} downloaded.", "info")
-        self._refresh_dataset()
-        self._update_buttons()
-
-    def _choose_folder(self) -> None:
-        name = self.settings.dataset
-        folder = QFileDialog.getExistingDirectory(self, f"Folder holding {DATASETS[name].label}",
-                                                  self._folder(name) or str(Path.home()))
-        if folder:
-            self.set_dataset_folder(name, folder)
-
-    def set_dataset_folder(self, name: str, folder: str | None) -> None:
-        """Use `folder` for dataset `name` (remembered in the settings)."""
-        try:
-            datasets.describe_dataset(name, folder)
-        except DatasetError as exc:
-            self.show_message(str(exc), "error", "dataset")
-            return
-        self.qsettings.setValue(f"train_cnn/folder_{name}", folder or "")
-        self._refresh_dataset()
-        self._update_buttons()
-
     # -- checkpoints ---------------------------------------------------------------------------
-    def _save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", str(Path.home() / "cnn.pt"),
-                                              "Checkpoints (*.pt)")
-        if path:
-            self.save_checkpoint(path)
-
-    def _load_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", str(Path.home()),
-                                              "Checkpoints (*.pt);;All files (*)")
-        if path:
-            self.load_checkpoint(path)
-
     def save_checkpoint(self, path: str | Path) -> bool:
         if self._model is None:
             self.show_message("Nothing to save yet: train or load a model first.", "warning")
@@ -433,33 +370,19 @@ class TrainCnnPage(Page):
             self.show_message(str(exc), "error", "load")
             return False
         self._model, self._meta = model, dict(meta)
-        self._apply_meta(meta)
-        label = checkpoint_label(meta)
-        self.views.show_checkpoint(model, meta, checkpoint_classes(meta), shape, self._shown_label)
-        self._shown_label = label
-        self.progress_bar.setValue(0)
-        self.status_label.setText(f"Loaded {Path(path).name}")
-        acc = meta.get("test_accuracy")
-        extra = f", test accuracy {acc:.1%}" if isinstance(acc, float) else ""
-        arch = meta["arch"]
-        self.show_message(f"Loaded {ARCHITECTURE_LABELS.get(arch, arch)} trained on "
-                          f"{meta.get('dataset_label', meta.get('dataset', '?'))}{extra}.")
-        self._update_buttons()
-        return True
-
-    def _apply_meta(self, meta: dict) -> None:
-        """Show a loaded model's network, its options and its dataset in the controls."""
-        kwargs = meta.get("kwargs", {})
-        values = {"arch": meta["arch"], "dropout": kwargs.get("dropout", 0.0),
-                  "batchnorm": kwargs.get("batchnorm", False),
-                  "activation": kwargs.get("activation", "relu")}
-        if meta.get("dataset") in DATASETS:
-            values["dataset"] = meta["dataset"]
-        for name, value in values.items():   # one by one: a value this version lacks is skipped
-            try:
+        for name, value in control_values(meta).items():   # one by one: a value this version
+            try:                                            # lacks is skipped
                 self.bind.set(name, value)
             except ValueError:
                 pass
+        label = checkpoint_label(meta)
+        self.views.show_checkpoint(model, meta, checkpoint_classes(meta), shape, self._shown_label)
+        self._shown_label = label
+        self.run_bar.show_progress(0)
+        self.status_label.setText(f"Loaded {Path(path).name}")
+        self.show_message(loaded_message(meta))
+        self._update_buttons()
+        return True
 
     # -- for other pages -----------------------------------------------------------------------
     def trained_model(self):
@@ -474,4 +397,4 @@ class TrainCnnPage(Page):
     def shutdown(self) -> None:
         self._shut_down = True
         self.runner.stop_and_wait()
-        self.downloads.stop_and_wait()
+        self.sources.stop_and_wait()

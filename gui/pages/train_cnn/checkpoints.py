@@ -6,6 +6,10 @@ curves (`history`, from CurvePanel.history) and last confusion matrix (`confusio
 loading it shows what that run showed. Files are written atomically (engine.files.atomic_write:
 a failed save leaves the previous file as it was) and read with `torch.load(weights_only=True)`
 (engine.models.load_checkpoint).
+
+`CheckpointButtons` are the page's Save / Load buttons: each asks for a file and emits its path
+(`saveTo`, `loadFrom`); `control_values(meta)` and `loaded_message(meta)` are what the page shows
+of a loaded checkpoint.
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import math
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QWidget
 from torch import nn
 
 from engine.data import DATASETS
@@ -85,3 +91,52 @@ def checkpoint_label(meta: dict) -> str:
     settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else {}
     label = run_label({"arch": meta.get("arch"), **settings}, meta.get("test_accuracy"))
     return f"loaded: {label}"
+
+
+def control_values(meta: dict) -> dict:
+    """The page's settings a checkpoint fixes: its network, the network's options, its dataset."""
+    kwargs = meta.get("kwargs", {})
+    values = {"arch": meta["arch"], "dropout": kwargs.get("dropout", 0.0),
+              "batchnorm": kwargs.get("batchnorm", False),
+              "activation": kwargs.get("activation", "relu")}
+    if meta.get("dataset") in DATASETS:
+        values["dataset"] = meta["dataset"]
+    return values
+
+
+def loaded_message(meta: dict) -> str:
+    acc = meta.get("test_accuracy")
+    extra = f", test accuracy {acc:.1%}" if isinstance(acc, float) else ""
+    arch = meta["arch"]
+    return (f"Loaded {ARCHITECTURE_LABELS.get(arch, arch)} trained on "
+            f"{meta.get('dataset_label', meta.get('dataset', '?'))}{extra}.")
+
+
+class CheckpointButtons(QWidget):
+    """Save checkpoint… / Load checkpoint…: a file dialog each, then the path chosen."""
+
+    saveTo = Signal(str)
+    loadFrom = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.save_button = QPushButton("Save checkpoint…")
+        self.save_button.clicked.connect(self.ask_save_path)
+        self.load_button = QPushButton("Load checkpoint…")
+        self.load_button.clicked.connect(self.ask_load_path)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.save_button)
+        row.addWidget(self.load_button)
+
+    def ask_save_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", str(Path.home() / "cnn.pt"),
+                                              "Checkpoints (*.pt)")
+        if path:
+            self.saveTo.emit(path)
+
+    def ask_load_path(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", str(Path.home()),
+                                              "Checkpoints (*.pt);;All files (*)")
+        if path:
+            self.loadFrom.emit(path)

@@ -28,21 +28,14 @@ WARNING_STYLE = "color: #8a5a00;"
 PAGE_ARCHS = list(CNN_ARCHS) + [a for a in ("notes_mnist", "notes_cifar")
                                 if a in models.ARCHITECTURES]
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU (slope 0.01)"}
-ACTIVATIONS = [a for a in getattr(models, "ACTIVATIONS", ("relu",)) if a in ACTIVATION_LABELS]
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD + momentum 0.9"}
 FOLDER_DATASETS = ("mnist", "fashion_mnist", "cifar10")   # readable from a folder of files
 
 
 @dataclass
 class TrainCnnSettings(CnnRunConfig):
-    """The run's recipe (engine.train_job.CnnRunConfig) and the activation between layers."""
-    activation: str = "relu"         # "relu" or "leaky_relu" (where engine.models has it)
-
-    def model_kwargs(self, info: DatasetInfo) -> dict:
-        kwargs = super().model_kwargs(info)
-        if self.activation != "relu":   # ReLU is every model's default: old code loads it too
-            kwargs["activation"] = self.activation
-        return kwargs
+    """The page's settings: the run's recipe exactly as engine.train_job.CnnRunConfig holds it
+    (data, network with its activation, optimiser, device)."""
 
 
 def _combo(choices: dict) -> QComboBox:
@@ -106,14 +99,11 @@ class TrainControls(QWidget):
         archs = {a: models.ARCHITECTURE_LABELS.get(a, a) for a in PAGE_ARCHS}
         self.arch_combo = b.combo("arch", _combo(archs), archs)
         form.addRow("Network", self.arch_combo)
-        activations = {a: ACTIVATION_LABELS[a] for a in ACTIVATIONS}
+        activations = {a: ACTIVATION_LABELS.get(a, a) for a in models.ACTIVATIONS}
         self.activation_combo = b.combo("activation", _combo(activations), activations)
         self.activation_combo.setToolTip("The non-linearity after every convolution and "
                                          "hidden layer; Leaky ReLU lets a little of x < 0 through")
-        if len(activations) > 1:
-            form.addRow("Activation", self.activation_combo)
-        else:
-            self.activation_combo.setVisible(False)
+        form.addRow("Activation", self.activation_combo)
         self.dropout_spin = b.spin("dropout", QDoubleSpinBox(minimum=0.0, maximum=0.9,
                                                              singleStep=0.1, decimals=2))
         form.addRow("Dropout", self.dropout_spin)

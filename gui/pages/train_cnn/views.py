@@ -57,6 +57,7 @@ class RunViews(QWidget):
         super().__init__(parent)
         self.classes: list[str] = [str(k) for k in range(10)]
         self.confusion: np.ndarray | None = None   # the matrix shown (None: covered, none yet)
+        self._tick_classes: list[str] | None = None  # the classes the matrix's axes name
         self.curves = CurvePanel()
         self.clear_runs_button = QPushButton("Clear earlier runs")
         self.clear_runs_button.setToolTip("Remove the faded curves of earlier runs")
@@ -206,10 +207,12 @@ class RunViews(QWidget):
     def set_classes(self, classes: list[str]) -> None:
         """Class names on the confusion matrix's axes, every cell covered until an epoch ends."""
         self.classes = list(classes)
-        left = [(k + 0.5, c if c == str(k) else f"{c} {k}") for k, c in enumerate(self.classes)]
-        bottom = [(k + 0.5, str(k)) for k in range(len(self.classes))]
-        self.confusion_view.plot.getAxis("left").setTicks([left])
-        self.confusion_view.plot.getAxis("bottom").setTicks([bottom])
+        if self.classes != self._tick_classes:   # new ticks: both axes drawn anew
+            self._tick_classes = list(self.classes)
+            left = [(k + 0.5, c if c == str(k) else f"{c} {k}") for k, c in enumerate(classes)]
+            bottom = [(k + 0.5, str(k)) for k in range(len(classes))]
+            self.confusion_view.plot.getAxis("left").setTicks([left])
+            self.confusion_view.plot.getAxis("bottom").setTicks([bottom])
         k = len(self.classes)
         self.confusion = None
         self.confusion_view.set_matrix(np.zeros((k, k)), levels=(0.0, 1.0),
