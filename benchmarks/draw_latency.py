@@ -4,8 +4,8 @@ Builds the page offscreen with the shipped model, draws strokes with real QMouse
 times each move event from `sendEvent` until the page has repainted (the canvas' signal, the
 preprocessing, the model with feature maps and Grad-CAM, then every view's paint). Moves are
 spaced beyond the canvas' throttle so each one updates everything; only those are counted.
-Prints median and p95 per thread setting; the last line is the p95 in ms with the app's
-default thread count (2 on the project machine).
+Prints median and p95 with torch on 2 threads (the app's default on the project machine) and
+on 1; the last line is the p95 in ms on 2.
 
     .venv/bin/python benchmarks/draw_latency.py [--events 300]
 """
@@ -96,48 +96,40 @@ def main() -> int:
     if not args.auto_gc:
         from gui.gc_guard import GcGuard
         GcGuard(parent=app)    # as gui.app.main does
-    import tempfile
-    from PySide6.QtCore import QSettings
-    # default page settings (Grad-CAM, pen 22), whatever the user's own settings say
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp())
-    from gui.app import configure_pyqtgraph
+    from gui.settings import use_temporary_settings
+    use_temporary_settings()   # default page settings (Grad-CAM, pen 22), not the user's own
+    from gui.style import configure_pyqtgraph
     configure_pyqtgraph()
     from gui.pages.draw_digit import DrawDigitPage
     page = DrawDigitPage()
     page.resize(1360, 900)
     page.show()
-    if not args.auto_gc:
-        from gui.gc_guard import settle
-        settle()               # as the window does after building a page
     for _ in range(5):
         app.processEvents()
-    print(f"model: {page.meta.get('arch')}, heat map: {page.state.heat}, "
+    print(f"model: {page.meta.get('arch')}, heat map: {page.settings.heat}, "
           f"{os.cpu_count()} CPUs, torch {torch.__version__}")
     measure(app, page, 40)                     # warm-up
     results = {}
     for threads in (2, 1):
-        # the page runs its single-image forward on one thread whatever this says; the rest
-        # of the process (nothing else here) gets `threads`
-        torch.set_num_threads(threads)
+        torch.set_num_threads(threads)         # torch's threads for the whole process
         cpu: list[float] = []
         t = measure(app, page, args.events, cpu)
         c = np.array(cpu[:args.events])
         results[threads] = t
-        print(f"process torch threads {threads}: median {np.median(t):.2f} ms, p95 "
+        print(f"torch threads {threads}: median {np.median(t):.2f} ms, p95 "
               f"{np.percentile(t, 95):.2f} ms, max {t.max():.2f} ms over {len(t)} stroke events; "
               f"CPU median {np.median(c):.2f} ms, p95 {np.percentile(c, 95):.2f} ms")
-    # the compute part alone (no painting), for reference: as the page does it (the canvas'
-    # ink box preprocessed, the model on one thread without oneDNN)
+    torch.set_num_threads(2)
+    # the compute part alone (no painting), as the page does it: the canvas' ink box
+    # preprocessed, then the model's forward with Grad-CAM
     from engine.digits import model_input, preprocess_stages
-    from engine.inspect import Analyser
-    from gui.pages.draw_digit import _analyse_one
-    analyser = Analyser(page.model)
+    from engine.inspect import analyse
     t = []
     for _ in range(200):
         t0 = time.perf_counter()
         ink, _row0, _col0 = page.canvas.ink_region()
         stages = preprocess_stages(ink)
-        _analyse_one(analyser, model_input(stages.centred, page.meta), "gradcam")
+        analyse(page.model, model_input(stages.centred, page.meta), "gradcam")
         t.append((time.perf_counter() - t0) * 1000)
     print(f"preprocess + forward + Grad-CAM alone: median {np.median(t):.2f} ms "
           f"(load average {os.getloadavg()[0]:.2f})")

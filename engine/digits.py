@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
 SIZE = 28              # the model's input side
 BOX = 20               # the longer side of the digit after scaling
@@ -37,13 +38,10 @@ class Preprocessed:
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
     """(row, col) centre of mass of a 2-D array of non-negative weights; the middle when empty."""
-    row_sums = np.add.reduce(img, axis=1, dtype=np.float64)
-    total = float(row_sums.sum())
-    if total <= 0:
+    if not float(np.sum(img, dtype=np.float64)) > 0:
         return (img.shape[0] - 1) / 2, (img.shape[1] - 1) / 2
-    col_sums = np.add.reduce(img, axis=0, dtype=np.float64)
-    return (float(row_sums @ np.arange(img.shape[0], dtype=np.float64)) / total,
-            float(col_sums @ np.arange(img.shape[1], dtype=np.float64)) / total)
+    row, col = ndimage.center_of_mass(np.asarray(img, np.float64))
+    return float(row), float(col)
 
 
 def _empty() -> Preprocessed:
@@ -52,53 +50,37 @@ def _empty() -> Preprocessed:
                         z((SIZE, SIZE), np.float32), None, 1.0, True)
 
 
-def _shift_subpixel(img: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    """Move `img` by a fraction of a pixel (|d| < 1) with bilinear weights: keeps the ink's mass
-    (none may sit on the edge it moves across) and moves its centre of mass by exactly (dy, dx)."""
-    def along(a: np.ndarray, d: float, axis: int) -> np.ndarray:
-        if d == 0:
-            return a
-        w = abs(d)
-        out = a * (1 - w)
-        src, dst = [slice(None)] * 2, [slice(None)] * 2
-        src[axis], dst[axis] = (slice(0, -1), slice(1, None)) if d > 0 else (slice(1, None), slice(0, -1))
-        out[tuple(dst)] += w * a[tuple(src)]
-        return out
-    return along(along(img, dy, 0), dx, 1)
-
-
 def preprocess_stages(img: np.ndarray) -> Preprocessed:
     """A drawing (2-D, any size, ink = 1 in [0, 1]) -> each MNIST preprocessing stage."""
     img = np.asarray(img, dtype=np.float32)
     if img.ndim != 2:
         raise ValueError(f"a drawing is a 2-D array, got shape {img.shape}")
     img = np.where(img > 0, np.minimum(img, 1), 0)       # clipped to [0, 1]; NaN -> 0
-    ink = img > INK_THRESHOLD
-    rows = np.logical_or.reduce(ink, axis=1).nonzero()[0]
-    cols = np.logical_or.reduce(ink, axis=0).nonzero()[0]
+    # 1. crop to the ink's bounding box
+    rows = np.flatnonzero((img > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((img > INK_THRESHOLD).any(axis=0))
     if rows.size == 0:
         return _empty()
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    cropped = img[r0:r1, c0:c1]
+    cropped = np.ascontiguousarray(img[r0:r1, c0:c1])
+    # 2. scale so the longer side is 20 pixels (aspect kept), anti-aliased like MNIST, and
+    #    centre it in a 20x20 box
     h, w = cropped.shape
     scale = BOX / max(h, w)
     sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
-    # anti-aliased resize (area-like when shrinking, bilinear when growing), like MNIST's
-    small = F.interpolate(torch.from_numpy(np.ascontiguousarray(cropped))[None, None], size=(sh, sw),
+    small = F.interpolate(torch.from_numpy(cropped)[None, None], size=(sh, sw),
                           mode="bilinear", antialias=True, align_corners=False)[0, 0]
-    small = small.clamp_(0, 1).numpy()
     scaled = np.zeros((BOX, BOX), np.float32)
     top, left = (BOX - sh) // 2, (BOX - sw) // 2
-    scaled[top:top + sh, left:left + sw] = small
-    # place the 20x20 box so the centre of mass lands on (14, 14): whole pixels, then the rest
-    cy, cx = centre_of_mass(scaled)
-    oy, ox = CENTRE - cy, CENTRE - cx
-    iy, ix = int(np.floor(oy)), int(np.floor(ox))
-    big = np.zeros((SIZE + 2 * BOX, SIZE + 2 * BOX), np.float32)   # margin: nothing falls off yet
-    big[BOX + iy:BOX + iy + BOX, BOX + ix:BOX + ix + BOX] = scaled
-    big = _shift_subpixel(big, oy - iy, ox - ix)
-    centred = np.ascontiguousarray(big[BOX:BOX + SIZE, BOX:BOX + SIZE], dtype=np.float32)
-    return Preprocessed(np.ascontiguousarray(cropped), scaled, centred,
+    scaled[top:top + sh, left:left + sw] = small.clamp(0, 1).numpy()
+    # 3. put the box in the middle of a 28x28 field, then shift it (bilinear, sub-pixel) so
+    #    its centre of mass lands on (14, 14)
+    field = np.zeros((SIZE, SIZE), np.float32)
+    margin = (SIZE - BOX) // 2
+    field[margin:margin + BOX, margin:margin + BOX] = scaled
+    cy, cx = centre_of_mass(field)
+    centred = ndimage.shift(field, (CENTRE - cy, CENTRE - cx), order=1, mode="grid-constant")
+    return Preprocessed(cropped, scaled, centred.astype(np.float32),
                         (int(r0), int(c0), int(r1), int(c1)), float(scale), False)
 
 

@@ -7,13 +7,6 @@ Qt object at such a moment crashes the process (seen as a segfault in the test r
 automatic collector is switched off and a timer in the GUI thread collects instead, at the top
 of the event loop where deleting Qt objects is safe (the recipe pyqtgraph ships as
 ``pyqtgraph.util.garbage_collector``, without importing pyqtgraph at startup).
-
-A full collection walks every tracked object: with torch, Qt and a page loaded that is over
-200,000 of them and 70-140 ms on these CPUs, long enough to be seen as a stall of the window
-(it was the longest one while training). `settle()` collects once and then freezes what
-survived (modules, torch, the pages just built) into the permanent generation, so later
-collections only walk what was made since. Cycles among frozen objects are never collected;
-that is the price, and why only the app's long-lived startup objects are frozen.
 """
 from __future__ import annotations
 
@@ -26,9 +19,9 @@ _active: "GcGuard | None" = None
 
 
 def settle() -> None:
-    """After a page is built: collect once, then freeze the survivors (see the module's
-    docstring). Only while a guard is active (the app), so tests and scripts keep the
-    interpreter's usual collector."""
+    """After a page is built: collect what building it left behind, from the event loop.
+    Only while a guard is active (the app), so tests and scripts keep the interpreter's usual
+    collector."""
     if _active is not None:
         _active.settle()
 
@@ -48,11 +41,8 @@ class GcGuard(QObject):
         _active = self
 
     def settle(self) -> int:
-        """Collect everything once, then move the survivors to the permanent generation;
-        returns how many objects are frozen."""
-        gc.collect()
-        gc.freeze()
-        return gc.get_freeze_count()
+        """Collect every generation now; returns how many unreachable objects were found."""
+        return gc.collect()
 
     def check(self) -> int:
         """Collect the generations whose counts passed their thresholds; returns how many
@@ -68,10 +58,9 @@ class GcGuard(QObject):
         return found
 
     def stop(self) -> None:
-        """Give collection back to the interpreter (frozen objects included)."""
+        """Give collection back to the interpreter."""
         global _active
         if _active is self:
             _active = None
         self._timer.stop()
-        gc.unfreeze()
         gc.enable()

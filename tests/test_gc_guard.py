@@ -22,7 +22,7 @@ def test_guard_disables_automatic_collection_and_its_check_collects(qtbot):
         assert not gc.isenabled()
         assert guard._timer.isActive() and guard._timer.interval() == 250
         alive = _garbage_cycle()
-        kept = [[] for _ in range(gc.get_threshold()[0] + 10)]  # enough to trigger a collection
+        kept = [[] for _ in range(gc.get_threshold()[0] * 2)]  # enough to trigger a collection
         assert alive() is not None          # ... which did not happen on its own
         assert guard.check() >= 2           # the timer's slot: generation 0 is over its threshold
         assert alive() is None
@@ -35,19 +35,16 @@ def test_guard_disables_automatic_collection_and_its_check_collects(qtbot):
     gc.disable()                             # the test session keeps automatic collection off
 
 
-def test_settle_freezes_what_survives_so_later_collections_skip_it(qtbot):
+def test_settle_collects_only_while_a_guard_is_active(qtbot):
     import gui.gc_guard as gc_guard
-    gc_guard.settle()                        # no guard active (as in tests): nothing frozen
-    assert gc.get_freeze_count() == 0
+    garbage = _garbage_cycle()
+    gc_guard.settle()                        # no guard active (as in tests): nothing collected
+    assert garbage() is not None
     guard = GcGuard(interval_ms=250)
     try:
-        garbage = _garbage_cycle()
-        kept = _Node()
         gc_guard.settle()
-        assert garbage() is None             # collected first, not frozen
-        assert gc.get_freeze_count() > 1000  # the interpreter's modules, Qt wrappers, ...
-        assert not any(o is kept for o in gc.get_objects())   # frozen: collections skip it
+        assert garbage() is None             # a full collection, whatever the counts
+        assert gc.get_freeze_count() == 0    # and nothing frozen away from later collections
     finally:
         guard.stop()
-    assert gc.get_freeze_count() == 0        # stop() gives every object back to the collector
     gc.disable()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QGraphicsView
 
 
 def gray8(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
@@ -48,6 +51,18 @@ def argb32_to_rgba(argb: np.ndarray) -> np.ndarray:
     """(H, W) uint32 ARGB32 -> (H, W, 4) uint8 RGBA."""
     a = np.asarray(argb, np.uint32)
     return np.stack([(a >> 16) & 255, (a >> 8) & 255, a & 255, a >> 24], axis=-1).astype(np.uint8)
+
+
+def crisp_pixels(view: pg.GraphicsView) -> None:
+    """Images in `view` drawn with nearest-neighbour scaling and no antialiasing: each pixel of
+    a small image (a 28x28 digit, a feature map) a sharp square, as students should see it.
+    For views repainted many times a second (the Draw page's, on every stroke), the background
+    is also filled where repainted instead of copied from a cached pixmap, and that fill covers
+    the area, so Qt need not clear it first."""
+    view.setAntialiasing(False)
+    view.setRenderHint(QPainter.SmoothPixmapTransform, False)
+    view.setCacheMode(QGraphicsView.CacheNone)
+    view.viewport().setAttribute(Qt.WA_OpaquePaintEvent)
 
 
 class PixelImage(pg.ImageItem):
