@@ -30,9 +30,14 @@ MNIST = ROOT.parent / "shared" / "data" / "mnist"
 KWARGS = {"hidden_size": 64, "cell": "lstm", "num_layers": 1, "num_classes": 10}
 
 
-def mnist(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    images = read_idx(MNIST / "t10k-images-idx3-ubyte.gz")[lo:hi]
-    labels = read_idx(MNIST / "t10k-labels-idx1-ubyte.gz")[lo:hi]
+def mnist(lo: int, hi: int, folder: Path = MNIST) -> tuple[np.ndarray, np.ndarray]:
+    files = [folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz"]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        sys.exit(f"The MNIST test files are not in {folder} ({', '.join(missing)} missing). "
+                 "Point --mnist at the folder that holds them.")
+    images = read_idx(files[0])[lo:hi]
+    labels = read_idx(files[1])[lo:hi]
     return images.astype(np.float32)[:, None] / 255.0, labels.astype(np.int64)
 
 
@@ -50,10 +55,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--synth", type=int, default=8000, help="generated digits to add")
     parser.add_argument("--out", type=Path, default=MODELS_DIR / "row_rnn.pt")
+    parser.add_argument("--mnist", type=Path, default=MNIST,
+                        help="folder with t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz")
     args = parser.parse_args()
     torch.set_num_threads(1)  # one thread: far faster than two fighting on a busy 2-core box
 
-    x, y = mnist(0, 7000)
+    x, y = mnist(0, 7000, args.mnist)
     sources = ["MNIST test digits 0-6999"]
     x, y = np.concatenate([x, shifted(x, 1)]), np.concatenate([y, y])
     try:
@@ -65,7 +72,7 @@ def main() -> None:
         x, y = np.concatenate([x, sx.astype(np.float32)]), np.concatenate([y, sy])
         sources.append(f"{args.synth} generated digits (engine.data.synth_digits)")
     train = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-    val = TensorDataset(*map(torch.from_numpy, mnist(7000, 8000)))
+    val = TensorDataset(*map(torch.from_numpy, mnist(7000, 8000, args.mnist)))
     print(f"training on {len(train)} images: {', '.join(sources)}", flush=True)
 
     torch.manual_seed(0)
@@ -83,7 +90,7 @@ def main() -> None:
     cfg = TrainConfig(lr=2e-3, batch_size=128, epochs=args.epochs, device="cpu")
     fit(cfg, model, train, None, on_step)
     model.load_state_dict(best["state"])
-    held = TensorDataset(*map(torch.from_numpy, mnist(8000, 10000)))
+    held = TensorDataset(*map(torch.from_numpy, mnist(8000, 10000, args.mnist)))
     held_acc = evaluate(model, held, torch.device("cpu"))[0]
     meta = {"arch": "row_rnn", "kwargs": dict(KWARGS), "input_shape": (1, 28, 28),
             "classes": [str(d) for d in range(10)], "dataset": "; ".join(sources),
