@@ -94,3 +94,21 @@ def test_every_tab_fits_1280x720_without_scrolling(window, page_id):
         where = page_id if tabs is None else f"{page_id}, tab {tabs.tabText(i)!r}"
         assert not area.verticalScrollBar().isVisible(), f"{where} scrolls vertically"
         assert not area.horizontalScrollBar().isVisible(), f"{where} scrolls sideways"
+
+
+def test_no_visible_siblings_overlap_at_1024x768(window):
+    """A 4:3 projector: pages may scroll sideways there, but nothing lies on top of anything."""
+    window.resize(1024, 768)
+    try:
+        problems = []
+        for page_id, *_ in PAGES:
+            page = window.show_page(page_id)
+            for tabs, i in [(None, None), *_all_tabs(page)]:
+                if tabs is not None:
+                    tabs.setCurrentIndex(i)
+                QApplication.processEvents()
+                problems += [f"{page_id}: {p}" for p in _overlaps(page)]
+        assert not problems, "\n".join(sorted(set(problems))[:20])
+    finally:
+        window.resize(1280, 720)
+        QApplication.processEvents()
