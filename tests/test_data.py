@@ -102,7 +102,6 @@ def test_sklearn_digits_upsampled_to_mnist_layout():
 
 
 def test_generated_digits():
-    pytest.importorskip("engine.data.synth_digits")
     d = load_dataset("generated", train_size=40, test_size=20, seed=1)
     check_split(d.train, 40, (1, 28, 28))
     check_split(d.test, 20, (1, 28, 28))

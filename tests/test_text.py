@@ -82,8 +82,7 @@ def test_bag_of_words_is_near_chance_and_the_shipped_lstm_wins():
     from engine.models import MODELS_DIR, load_checkpoint
     from engine.rnn_models import model_vocab
     path = MODELS_DIR / "sentiment_lstm.pt"
-    if not path.exists():
-        pytest.skip("run scripts/make_sentiment_models.py first")
+    assert path.exists(), "a shipped model is missing (scripts/make_sentiment_models.py)"
     train_s, train_l = make_sentiment_corpus(3000, seed=5)
     test_s, test_l = make_sentiment_corpus(600, seed=77)
     bow = BagOfWords(sentiment_vocab()).fit(train_s, train_l).accuracy(test_s, test_l)

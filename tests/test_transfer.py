@@ -14,7 +14,7 @@ from engine.transfer import (CODE_ARCHS, TransferConfig, WeightsError, compare_r
                              last_block_name, layer_states, prepare, trainable_parameters,
                              transfer_code, unfreeze_last_block)
 
-torchvision = pytest.importorskip("torchvision")
+import torchvision  # noqa: E402
 
 
 def tiny_data(n=64, seed=0):

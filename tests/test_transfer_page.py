@@ -12,7 +12,7 @@ from gui.bind import StateError
 from gui.pages.transfer import TransferPage
 from gui.state import AppState
 
-torchvision = pytest.importorskip("torchvision")
+import torchvision  # noqa: E402,F401
 
 
 @pytest.fixture
