@@ -15,17 +15,11 @@ CURVE_COLORS = {"f": "#1f77b4", "i": "#2ca02c", "o": "#9467bd", "g": "#8c564b", 
                 "pre_x": "#1f77b4", "pre_h": "#2ca02c"}
 
 
-def token_plot(title: str) -> pg.PlotWidget:
-    """A plot over token positions 1..T, still (no mouse), its axes cached between steps."""
-    plot = pg.PlotWidget(title=title, axisItems={"bottom": TokenAxis("bottom")})
-    plot.setMenuEnabled(False)
-    plot.setMouseEnabled(False, False)
-    plot.hideButtons()
-    plot.showGrid(x=False, y=True, alpha=0.25)
-    plot.setMinimumHeight(110)
-    for axis in ("left", "bottom"):  # axes and grid change once per sentence
+def cache_axes(plot) -> None:
+    """Axes change once per sentence, not per step: paint them from a pixmap in between (a
+    step would otherwise redraw every tick of every axis)."""
+    for axis in ("left", "bottom"):
         plot.getAxis(axis).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-    return plot
 
 
 def set_token_ticks(plot: pg.PlotWidget, words: list[str]) -> None:
@@ -39,6 +33,7 @@ class PredictionPlot(pg.PlotWidget):
     def __init__(self, parent=None):
         super().__init__(parent, axisItems={"bottom": TokenAxis("bottom")})
         self.setTitle("P(positive) after each token")
+        cache_axes(self)
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
@@ -82,6 +77,7 @@ class UnitPlot(pg.PlotWidget):
         self.hideButtons()
         self.showGrid(x=False, y=True, alpha=0.25)
         self.setMinimumHeight(110)
+        cache_axes(self)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.c_original = self.plot(pen=pg.mkPen("#d62728", width=1.5, style=Qt.DashLine))
         self.line = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#ff8c00", width=2))

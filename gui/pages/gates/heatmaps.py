@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from gui import style
 
@@ -89,6 +89,8 @@ class GateHeatmap(pg.PlotItem):
         self.hideButtons()
         self.invertY(True)
         self.getAxis("left").setLabel("unit")
+        for axis in ("left", "bottom"):   # they change once per sentence: paint from a pixmap
+            self.getAxis(axis).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=tuple(levels), colorMap=pg.colormap.get(colormap),
