@@ -4,7 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from engine.models import (ARCHITECTURES, build_model, cnn_vs_mlp, fully_connected_widths,
+from engine.models import (ARCHITECTURES, build_model, cnn_vs_mlp, cnn_vs_mlp_counts,
+                           fully_connected_widths,
                            layer_table, make_activation, parameter_count)
 
 
@@ -80,6 +81,16 @@ def test_cnn_vs_mlp_needs_a_hidden_fc_layer():
     with pytest.raises(ValueError, match="no hidden fully connected"):
         cnn_vs_mlp("tinyvgg", (1, 28, 28))
     assert cnn_vs_mlp("notes_mnist", (1, 28, 28)).mlp_kwargs["hidden"] == (128,)
+
+
+@pytest.mark.parametrize("arch, shape", [("lenet5", (1, 28, 28)), ("cifarnet", (3, 32, 32)),
+                                         ("notes_cifar", (3, 32, 32)), ("notes_mnist", (1, 48, 48))])
+def test_cnn_vs_mlp_counts_on_the_meta_device_match_the_built_models(arch, shape):
+    assert cnn_vs_mlp_counts(arch, shape) == cnn_vs_mlp(arch, shape)
+    big = cnn_vs_mlp_counts("notes_cifar", (3, 224, 224))   # 205M weights, none allocated
+    assert big.cnn_total == (3 * 9 + 1) * 32 + (32 * 9 + 1) * 32 + (32 * 112 * 112 + 1) * 512 \
+        + 513 * 10
+    assert big.mlp_total == (3 * 224 * 224 + 1) * 512 + 513 * 10
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
