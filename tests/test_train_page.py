@@ -462,3 +462,23 @@ def test_the_start_click_leaves_the_views_where_they_are(page, qtbot, shown):
         assert [p.geometry() for p in (page.views.curves.loss_plot,
                                        page.views.curves.acc_plot)] == plots
     assert len(page.views.curves.previous_runs()) == 2
+
+
+def test_a_trained_model_reaches_the_draw_page_through_the_shared_state(page, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from gui.pages.draw_digit import DrawDigitPage
+    seen = []
+    page.app_state.modelTrained.connect(seen.append)
+    draw = DrawDigitPage(app_state=page.app_state)
+    qtbot.addWidget(draw)
+    with qtbot.waitSignal(page.runner.finished, timeout=60000):
+        QTest.mouseClick(page.start_button, Qt.LeftButton)
+    assert len(seen) == 1 and seen[0] is page.app_state.trained_model
+    mine, _meta = page.trained_model()
+    x = torch.rand(1, 1, 28, 28)
+    with torch.no_grad():                       # the same weights, a copy the page may not touch
+        assert torch.allclose(seen[0].model(x), mine(x))
+    assert draw.model_box.use_trained()
+    with torch.no_grad():
+        assert torch.allclose(draw.model_box.model(x), mine(x))

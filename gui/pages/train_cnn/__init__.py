@@ -28,6 +28,7 @@ from engine.train_job import (CnnTrainingJob, DataCache, build_cnn, image_input_
                               steps_per_epoch)
 from gui.settings import app_settings
 from gui.pages.base import Page
+from gui.state import TrainedModel
 from gui.pages.train_cnn.checkpoints import (
     checkpoint_classes, checkpoint_label, checkpoint_meta, control_values, loaded_message,
     read_checkpoint, run_label, write_checkpoint,
@@ -334,6 +335,7 @@ class TrainCnnPage(Page):
             self._meta = checkpoint_meta(run["meta"], result.test_accuracy, result.steps,
                                          self.views.curves.history(), self.views.confusion)
             self._shown_label = run_label(run["meta"]["settings"], result.test_accuracy)
+            self._publish()
         if result.status == "finished":
             self.run_bar.show_progress(100)
         self.status_label.setText({"finished": "Done"}.get(result.status, "Stopped"))
@@ -378,6 +380,7 @@ class TrainCnnPage(Page):
         label = checkpoint_label(meta)
         self.views.show_checkpoint(model, meta, checkpoint_classes(meta), shape, self._shown_label)
         self._shown_label = label
+        self._publish()
         self.run_bar.show_progress(0)
         self.status_label.setText(f"Loaded {Path(path).name}")
         self.show_message(loaded_message(meta))
@@ -393,6 +396,12 @@ class TrainCnnPage(Page):
         if image_input_shape(self._meta) != (1, 28, 28):
             return None
         return copy.deepcopy(self._model).cpu().eval(), dict(self._meta)
+
+    def _publish(self) -> None:
+        """Other pages (Draw a digit, the row reader) get a copy of a 1x28x28 model."""
+        trained = self.trained_model()
+        if trained is not None:
+            self.app_state.set_trained_model(TrainedModel(*trained, self._shown_label))
 
     def shutdown(self) -> None:
         self._shut_down = True
