@@ -14,7 +14,9 @@ Fails (exit status 1, a JSON summary on the last line of stdout) on: any Python 
 excepthook collects them), any Qt warning about threads or timers, resident memory growing
 more than `--max-growth-mb` after the warm-up (every page built, then the first third of the
 actions: a first training run, the first photo, the first model of each kind allocate once and
-are kept; a leak goes on growing through the other two thirds), or an action keeping the GUI thread busy over
+are kept; a leak goes on growing through the other two thirds; with `--repeat` the same seeded
+actions run twice and only the second pass is measured: it finds nothing new to allocate once),
+or an action keeping the GUI thread busy over
 `--slow-s` of CPU. A crash (segfault, abort) ends the process with a signal, which the caller
 sees as a failure; the last actions are flushed to stderr before each is taken.
 """
@@ -269,6 +271,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--actions", type=int, default=300)
     parser.add_argument("--soak", type=int, default=None, help="a long run of N actions")
+    parser.add_argument("--repeat", action="store_true",
+                        help="run the seeded actions twice; measure memory over the second pass")
     parser.add_argument("--max-growth-mb", type=float, default=100.0)
     parser.add_argument("--slow-s", type=float, default=2.0)
     args = parser.parse_args(argv)
@@ -280,11 +284,19 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     monkey.visit_every_page()
     rss_start = _rss_mb()
-    warm_up = n // 3
-    for k in range(n):
-        if k == warm_up:
-            rss_before = _rss_mb()
-        monkey.act()
+    if args.repeat:
+        for _ in range(n):
+            monkey.act()
+        rss_before = _rss_mb()
+        monkey.rng = random.Random(args.seed)     # the same actions again
+        for _ in range(n):
+            monkey.act()
+    else:
+        warm_up = n // 3
+        for k in range(n):
+            if k == warm_up:
+                rss_before = _rss_mb()
+            monkey.act()
     rss_after = _rss_mb()
     monkey.close()
     summary = {

@@ -18,7 +18,8 @@ MONKEY = Path(__file__).resolve().parent / "monkey.py"
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [11])
 def test_real_input_monkey_finds_no_crash_exception_warning_or_leak(seed):
-    proc = subprocess.run([sys.executable, str(MONKEY), "--seed", str(seed), "--actions", "600"],
+    proc = subprocess.run([sys.executable, str(MONKEY), "--seed", str(seed), "--actions", "300",
+                           "--repeat"],
                           capture_output=True, text=True, timeout=400)
     tail = "\n".join(proc.stderr.splitlines()[-40:])
     assert proc.returncode in (0, 1), (
