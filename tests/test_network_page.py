@@ -197,7 +197,7 @@ def test_selected_unit_follows_the_input_and_the_state(page, model):
 
 
 def test_fits_1060x600_without_overlap(page):
-    boxes = [page.strip, *page.findChildren(QGroupBox)]
+    boxes = [page.strip, *page.one_input.findChildren(QGroupBox)]
     rects = [QRect(b.mapTo(page, QPoint(0, 0)), b.size()) for b in boxes]
     area = page.rect()
     for box, rect in zip(boxes, rects):
@@ -212,3 +212,105 @@ def test_fits_1060x600_without_overlap(page):
             hint = label.sizeHint()
             assert label.width() >= hint.width() and label.height() >= hint.height(), \
                 (column.name, label.text())
+
+
+# -- the CNN vs MLP and Dying ReLU tabs ---------------------------------------------------------
+def click_tab(page, title):
+    bar = page.tabs.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == title)
+    QTest.mouseClick(bar, Qt.LeftButton, Qt.NoModifier, bar.tabRect(index).center())
+    assert page.tabs.currentIndex() == index
+
+
+def choose(combo, text):
+    """Pick `text` in a combo with the keyboard (a real key press per step)."""
+    combo.setFocus()
+    target = combo.findText(text)
+    assert target >= 0, text
+    while combo.currentIndex() != target:
+        QTest.keyClick(combo, Qt.Key_Down if combo.currentIndex() < target else Qt.Key_Up)
+
+
+@pytest.mark.parametrize("arch, label, size, shape", [
+    ("lenet5", "LeNet-5", "28×28 (MNIST)", (1, 28, 28)),
+    ("notes_cifar", "Notes' CIFAR net (32-32, fc 8192→512)", "32×32 (CIFAR)", (3, 32, 32)),
+    ("notes_mnist", "Notes' MNIST net (conv 32, fc 128)", "64×64", (1, 64, 64))])
+def test_cnn_vs_mlp_tables_match_the_built_models(page, arch, label, size, shape):
+    from engine.models import build_model, fully_connected_widths
+    click_tab(page, "CNN vs MLP")
+    choose(page.compare.arch, label)
+    choose(page.compare.size_combo, size)
+    assert (page.settings.compare_arch, page.settings.tab) == (arch, "cnn_vs_mlp")
+    torch.manual_seed(0)
+    cnn = build_model(arch, input_shape=shape, num_classes=10)
+    mlp = build_model("mlp", input_shape=shape, num_classes=10,
+                      hidden=fully_connected_widths(cnn))
+    assert page.compare.comparison.mlp_kwargs["hidden"] == fully_connected_widths(cnn)
+    for table, model in ((page.compare.cnn_table, cnn), (page.compare.mlp_table, mlp)):
+        rows = layer_table(model, shape)
+        assert table.cells() == [(r.kind, "×".join(map(str, r.output_shape)), f"{r.params:,}")
+                                 for r in rows]
+    n_cnn, n_mlp = (sum(p.numel() for p in m.parameters()) for m in (cnn, mlp))
+    assert page.compare.cnn_total.text() == f"{n_cnn:,} parameters"
+    assert page.compare.mlp_total.text() == f"{n_mlp:,} parameters"
+    ratio = n_mlp / n_cnn
+    assert page.compare.ratio.text() == (f"MLP = {ratio:.2f} × CNN" if ratio >= 1
+                                         else f"CNN = {1 / ratio:.2f} × MLP")
+    assert "Train a CNN" in page.compare.train_note.text()
+    if arch == "lenet5":   # 784 pixels x 120 units + 120 biases in the MLP's first layer
+        assert "94,200" in page.compare.why.text() and ratio > 1
+
+
+def test_a_short_dying_relu_run_through_the_worker(page, qtbot):
+    from engine.dying_relu import DyingReluConfig, dying_relu_experiment
+    click_tab(page, "Dying ReLU")
+    page.dying.lr.setFocus()
+    page.dying.lr.selectAll()
+    QTest.keyClicks(page.dying.lr, "0.5")
+    QTest.keyClick(page.dying.lr, Qt.Key_Return)
+    assert page.settings.relu_lr == 0.5
+    cfg = DyingReluConfig(lr=0.5, batch_size=16, steps=8, record_every=4, train_size=128,
+                          probe_size=32, seed=0)
+    assert page.relu_config().lr == 0.5
+    with qtbot.waitSignal(page.runner.finished, timeout=30000):
+        page.start_relu(cfg)
+        assert not page.dying.start.isEnabled() and page.dying.stop.isEnabled()
+    expected = dying_relu_experiment(cfg)
+    for activation, curve in expected.items():
+        plot = page.dying.plots[activation]
+        assert list(plot.points) == list(curve.dead)
+        for layer, shares in curve.dead.items():
+            xs, ys = plot.points[layer]
+            assert xs == curve.steps and ys == pytest.approx([100 * v for v in shares])
+    assert page.dying.start.isEnabled() and not page.dying.stop.isEnabled()
+    assert "test accuracy" in page.dying.results["relu"].text()
+    assert "still learning" in page.dying.plots["leaky_relu"].getPlotItem().titleLabel.text
+
+
+def test_a_nan_loss_is_shown_as_a_message(page, qtbot):
+    from engine.dying_relu import DyingReluConfig
+    cfg = DyingReluConfig(lr=1e6, batch_size=16, steps=8, record_every=4, train_size=128,
+                          probe_size=32, seed=0)
+    with qtbot.waitSignal(page.runner.finished, timeout=30000):
+        QTest.mouseClick(page.dying.start, Qt.LeftButton)   # starts the page's own run...
+        page.runner.stop_and_wait()                         # ... stopped at once
+        page.start_relu(cfg)
+    assert "NaN" in page.dying.status.text()
+    assert "NaN" in page.dying.results["relu"].text()
+
+
+def test_new_settings_round_trip(page):
+    click_tab(page, "Dying ReLU")
+    choose(page.compare.arch, "CIFAR net (6-16-120-84)")
+    choose(page.compare.size_combo, "64×64")
+    state = page.state()
+    assert {k: state[k] for k in ("tab", "compare_arch", "compare_size")} == {
+        "tab": "dying_relu", "compare_arch": "cifarnet", "compare_size": 64}
+    page.reset()
+    assert page.tabs.currentIndex() == 0 and page.compare.comparison.cnn_total == 61706
+    page.apply_state(state)
+    assert page.tabs.currentIndex() == 2 and page.settings.compare_size == 64
+    assert page.compare.arch.currentText() == "CIFAR net (6-16-120-84)"
+    assert page.compare.comparison.cnn[0].output_shape == (6, 60, 60)
+    for name, widget in page.controls().items():
+        assert widget.toolTip(), name

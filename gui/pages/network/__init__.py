@@ -4,30 +4,41 @@ Top: every layer's output, left to right (`LayerStrip`), with its shape and para
 the input (a test image, or a digit drawn on the pad), the arithmetic of the unit clicked
 (`UnitPanel`, from engine.network.explain_unit) and the softmax with a temperature slider
 (`SoftmaxPanel`). The numbers all come from engine.network; this page only shows them.
+Two more tabs: "CNN vs MLP" (param_compare: the parameters of a CNN and of the MLP with its
+hidden widths) and "Dying ReLU" (relu_panel, trained in the background by relu_job).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 
+import dataclasses
+
 import numpy as np
 from PySide6.QtWidgets import (
-    QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
+    QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget, QVBoxLayout,
+    QWidget,
 )
 
 from engine.digits import model_input, preprocess_stages
 from engine.models import CheckpointError, load_pretrained
 from engine.network import explain_unit, input_window, network_trace
 from gui import style
-from gui.bind import Bindings
+from gui.bind import Bindings, StateError
 from gui.pages.base import Page
 from gui.pages.network.layer_strip import INPUT, LayerStrip
+from gui.pages.network.param_compare import COMPARE_ARCHS, SIZES, CnnVsMlpPanel
+from gui.pages.network.relu_job import PAGE_CONFIG, DyingReluJob
+from gui.pages.network.relu_panel import DyingReluPanel
 from gui.pages.network.unit_panel import SoftmaxPanel, UnitPanel
 from gui.widgets.digit_canvas import DigitCanvas
+from gui.workers import TrainRunner
 
 TEST_IMAGES = 20          # generated test digits offered (engine.data.synth_digits)
 TEST_SEED = 2026
 SOURCES = {"test": "Test image", "drawing": "My drawing"}
+TABS = ("one_input", "cnn_vs_mlp", "dying_relu")
+TAB_TITLES = ("One input", "CNN vs MLP", "Dying ReLU")
 
 EXPLANATION = """
 <p>One image goes through the whole network, left to right: each column is one layer's output
@@ -40,6 +51,9 @@ marks the cells of the layer below that it read. The last layer's ten outputs ar
 <b>logits</b> z; softmax turns them into probabilities exp(z<sub>i</sub>/T) / Σ<sub>j</sub>
 exp(z<sub>j</sub>/T). A temperature T &lt; 1 sharpens them, T &gt; 1 flattens them; the ranking
 never changes.</p>
+<p><b>CNN vs MLP</b>: a CNN's parameters next to an MLP with the same hidden widths reading the
+raw pixels. <b>Dying ReLU</b>: with a too-high learning rate, ReLU units whose input is never
+positive get no gradient and stay dead; Leaky ReLU's units keep a gradient of 0.01.</p>
 """
 
 
@@ -48,6 +62,10 @@ class NetworkState:
     source: str = "test"          # "test" (a generated test digit) or "drawing" (the pad)
     test_index: int = 0           # which test digit
     temperature_step: int = 0     # the softmax temperature: T = 10 ** (step / 20)
+    tab: str = "one_input"        # the tab shown: one of TABS
+    compare_arch: str = "lenet5"  # the CNN of the "CNN vs MLP" tab
+    compare_size: int = 28        # its input size (square)
+    relu_lr: float = PAGE_CONFIG.lr   # the "Dying ReLU" tab's learning rate
 
 
 @lru_cache(maxsize=1)
@@ -86,13 +104,30 @@ class NetworkPage(Page):
         self.input_note = style.set_role(QLabel(""), "small")
         self.unit_panel = UnitPanel()
         self.softmax = SoftmaxPanel()
+        self.source.setToolTip("Run a generated test digit or your own drawing through the net")
+        self.clear_button.setToolTip("Clear the drawing pad")
+        self.tabs = QTabWidget()
+        self.compare = CnnVsMlpPanel()
+        self.dying = DyingReluPanel()
+        self.runner = TrainRunner(self, on_progress=self.dying.add_events,
+                                  on_finished=self._relu_finished, on_failed=self._relu_failed,
+                                  on_running=self.dying.set_running, emit_interval_s=0.2)
+        self.dying.start.clicked.connect(self.start_relu)
+        self.dying.stop.clicked.connect(self.runner.stop)
+        self.relu_job: DyingReluJob | None = None
         self.bind = Bindings(self.settings, self._on_setting)
         self.bind.combo("source", self.source, SOURCES)
         self.bind.spin("test_index", self.test_index)
         self.bind.spin("temperature_step", self.softmax.slider)
+        self.bind.combo("compare_arch", self.compare.arch, COMPARE_ARCHS)
+        self.bind.combo("compare_size", self.compare.size_combo, SIZES)
+        self.bind.spin("relu_lr", self.dying.lr)
+        self.bind.field("tab", self._check_tab, self._show_tab)
         self._layout()
+        self.tabs.currentChanged.connect(self._on_tab)
         self._load_model()
         self.recompute()
+        self.compare.show_comparison(self.settings.compare_arch, self.settings.compare_size)
 
     def _layout(self) -> None:
         input_box = QGroupBox("Input")
@@ -111,10 +146,32 @@ class NetworkPage(Page):
         bottom.addWidget(input_box)
         bottom.addWidget(self.unit_panel, 3)
         bottom.addWidget(self.softmax, 2)
-        layout = QVBoxLayout(self)
+        self.one_input = QWidget()
+        layout = QVBoxLayout(self.one_input)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.strip)
         layout.addLayout(bottom, 1)
+        for widget, title in zip((self.one_input, self.compare, self.dying), TAB_TITLES):
+            self.tabs.addTab(widget, title)
+        for i, tip in enumerate(("One digit through every layer of LeNet-5",
+                                 "How many parameters a CNN and an MLP of the same widths have",
+                                 "Units that never fire, over training at a too-high rate")):
+            self.tabs.setTabToolTip(i, tip)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.tabs)
+
+    # -- tabs --------------------------------------------------------------------------------------
+    def _check_tab(self, value) -> str:
+        if value not in TABS:
+            raise StateError("tab", f"{value!r} is not one of {', '.join(TABS)}")
+        return value
+
+    def _show_tab(self, value: str) -> None:
+        self.tabs.setCurrentIndex(TABS.index(value))
+
+    def _on_tab(self, index: int) -> None:
+        self.settings.tab = TABS[index]
 
     def _load_model(self) -> None:
         try:
@@ -141,10 +198,42 @@ class NetworkPage(Page):
             self.recompute()
 
     def _on_setting(self, name: str) -> None:
+        if name in ("tab", "relu_lr"):      # the learning rate is read at the next Start
+            return
+        if name in ("compare_arch", "compare_size", "*"):
+            self.compare.show_comparison(self.settings.compare_arch, self.settings.compare_size)
+            if name != "*":
+                return
         if name == "temperature_step":
             self.softmax.refresh()
             return
         self.recompute()
+
+    # -- dying ReLU ------------------------------------------------------------------------------
+    def relu_config(self):
+        """The experiment the Start button runs: the page's config at the chosen rate."""
+        return dataclasses.replace(PAGE_CONFIG, lr=self.settings.relu_lr)
+
+    def start_relu(self, config=None) -> None:
+        if self.runner.running:
+            return
+        config = config or self.relu_config()
+        self.relu_job = DyingReluJob(config)
+        self.dying.begin(config.steps)
+        self.runner.start(self.relu_job)
+
+    def _relu_finished(self, result) -> None:
+        self.dying.status.setText(result.message)
+        if any(c.status == "diverged" for c in (self.relu_job.curves.values()
+                                                 if self.relu_job else [])):
+            self.notify(result.message, "warning")
+
+    def _relu_failed(self, message: str) -> None:
+        self.dying.status.setText(message)
+        self.notify(message, "error")
+
+    def shutdown(self) -> None:
+        self.runner.stop_and_wait()
 
     def _show_test_image_on_pad(self) -> None:
         self._quiet = True
