@@ -45,8 +45,9 @@ class CnnRunConfig:
     activation: str = "relu"         # between layers: one of engine.models.ACTIVATIONS
     dropout: float = 0.0             # dropout probability in the classifier
     batchnorm: bool = False          # batch norm after every convolution
-    optimizer: str = "adam"          # "adam" or "sgd" (with momentum 0.9)
+    optimizer: str = "adam"          # "adam" or "sgd" (with `momentum`)
     lr: float = 1e-3                 # learning rate
+    momentum: float = 0.9            # SGD's momentum (Adam has its own averages)
     batch_size: int = 64             # images per step
     epochs: int = 3                  # passes over the training images
     seed: int = 0                    # seeds the weights, the shuffling and the subsets
@@ -66,7 +67,8 @@ class CnnRunConfig:
 
     def train_config(self, steps_per_epoch: int) -> TrainConfig:
         # about 20 snapshot chances an epoch, at least every 10 steps (the throttle thins them)
-        return TrainConfig(optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size,
+        return TrainConfig(optimizer=self.optimizer, lr=self.lr, momentum=self.momentum,
+                           batch_size=self.batch_size,
                            epochs=self.epochs, seed=self.seed, device=self.device,
                            snapshot_every=max(1, min(10, steps_per_epoch // 20)))
 

@@ -8,6 +8,7 @@ import torch
 import engine.data as data
 from engine.data import DATASETS
 from engine.models import build_model
+from engine.train import fit
 from engine.train_job import (
     CnnRunConfig, CnnTrainingJob, DataCache, SnapshotThrottle, build_cnn, fixed_samples,
     image_input_shape, images_used, run_meta, steps_per_epoch,
@@ -189,3 +190,29 @@ def test_a_job_without_a_model_builds_the_seeded_one_in_its_own_thread():
         train_job.build_model = real_build
     assert built_in == ["worker"] and job.model is not None
     assert all(torch.equal(p, q) for p, q in zip(job.model.parameters(), given.parameters()))
+
+
+def test_sgd_momentum_is_the_config_s():
+    """The run's SGD uses the config's momentum: 0.5 and 0.0 end in different weights, each
+    the weights of torch.optim.SGD with that momentum on the same full batch."""
+    info = DATASETS["generated"]
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(8, 1, 28, 28, generator=g), torch.arange(8) % 10
+    train = torch.utils.data.TensorDataset(x, y)
+    ends = {}
+    for momentum in (0.0, 0.5):
+        config = CnnRunConfig(optimizer="sgd", lr=0.05, momentum=momentum, batch_size=8,
+                              epochs=3, seed=1, device="cpu")
+        assert config.train_config(1).momentum == momentum
+        model = build_cnn(config, info)
+        fit(config.train_config(1), model, train, None, lambda e: None)
+        manual = build_cnn(config, info)
+        opt = torch.optim.SGD(manual.parameters(), lr=0.05, momentum=momentum)
+        for _ in range(3):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(manual(x), y).backward()
+            opt.step()
+        for a, b in zip(model.parameters(), manual.parameters()):
+            assert torch.allclose(a, b, atol=1e-5)
+        ends[momentum] = model.features[0].weight.detach().clone()
+    assert not torch.allclose(ends[0.0], ends[0.5])

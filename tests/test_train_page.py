@@ -1,5 +1,6 @@
 """The Train a CNN page via qtbot: a tiny run to the end, stop, NaN, checkpoints, download, close."""
 import contextlib
+import math
 import hashlib
 import os
 import shutil
@@ -482,3 +483,77 @@ def test_a_trained_model_reaches_the_draw_page_through_the_shared_state(page, qt
     assert draw.model_box.use_trained()
     with torch.no_grad():
         assert torch.allclose(draw.model_box.model(x), mine(x))
+
+
+# -- the loop as code (the "PyTorch code" tab) and the notes' recipe ------------------------------
+def _type_into(spin, text):
+    spin.setFocus()
+    spin.selectAll()
+    QTest.keyClicks(spin, text)
+    QTest.keyClick(spin, Qt.Key_Return)
+
+
+def _show_code_tab(page, shown):
+    shown(page, 1020, 676)
+    tabs = page.views.tabs
+    index = tabs.indexOf(page.code_panel)
+    QTest.mouseClick(tabs.tabBar(), Qt.LeftButton, pos=tabs.tabBar().tabRect(index).center())
+    assert tabs.currentWidget() is page.code_panel and page.code_panel.isVisible()
+
+
+def _run_shown(code, inject=None):
+    if inject is not None:   # the data lines replaced by tiny TensorDatasets
+        lines = [("train_set, test_set = TINY" if line.startswith("train_set, test_set, _ =")
+                  else line) for line in code.splitlines()]
+        assert lines != code.splitlines()
+        code = "\n".join(lines)
+    scope = {"TINY": inject}
+    torch.set_num_threads(1)
+    exec(compile(code, "<shown loop>", "exec"), scope)
+    return scope
+
+
+def test_the_code_tab_follows_the_controls_and_the_notes_recipe(page, shown):
+    from engine.train_job import build_cnn
+    _show_code_tab(page, shown)
+    code = page.code_panel.code()
+    assert "torch.optim.SGD" not in code and "torch.optim.Adam(model.parameters(), lr=0.005)" in code
+    assert "batch_size=32, shuffle=True" in code and "range(2)" in code
+    assert f'root="{page.sources.folder("mnist")}"' in code
+    QTest.mouseClick(page.form.notes_button, Qt.LeftButton)
+    s = page.settings
+    assert (s.optimizer, s.lr, s.momentum, s.batch_size) == ("sgd", 0.001, 0.9, 4)
+    assert page.form.optimizer_combo.currentData() == "sgd" and page.form.batch_spin.value() == 4
+    code = page.code_panel.code()
+    assert "torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)" in code
+    assert "batch_size=4, shuffle=True" in code
+    _type_into(page.form.lr_spin, "0.02")
+    _type_into(page.form.batch_spin, "16")
+    _type_into(page.form.epochs_spin, "1")
+    code = page.code_panel.code()
+    assert "lr=0.02, momentum=0.9)" in code and "batch_size=16, shuffle=True" in code
+    assert "range(1)" in code
+    assert "nn.Conv2d(1, 6, kernel_size=5, padding=2)" in code
+    page.form.arch_combo.setCurrentIndex(page.form.arch_combo.findData("mlp"))
+    code = page.code_panel.code()
+    assert "nn.Conv2d" not in code and "nn.Linear(784, 72)" in code
+    # as shown: it reads the page's (fake) MNIST folder and trains the page's seeded MLP
+    scope = _run_shown(code)
+    assert len(scope["train_set"]) == 160 and math.isfinite(scope["loss"].item())
+    start = build_cnn(s, data.DATASETS["mnist"])
+    assert all(not torch.equal(a, b) for a, b in
+               zip(scope["model"].parameters(), start.parameters()))
+
+
+def test_the_shown_code_runs_on_injected_data(page, shown):
+    _show_code_tab(page, shown)
+    QTest.mouseClick(page.form.notes_button, Qt.LeftButton)
+    page.form.arch_combo.setCurrentIndex(page.form.arch_combo.findData("tinyvgg"))
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.rand(8, 1, 28, 28, generator=g), torch.arange(8) % 10
+    tiny = (torch.utils.data.TensorDataset(x, y), torch.utils.data.TensorDataset(x, y))
+    scope = _run_shown(page.code_panel.code(), tiny)
+    assert math.isfinite(scope["loss"].item()) and 0.0 <= scope["accuracy"] <= 1.0
+    assert isinstance(scope["optimizer"], torch.optim.SGD)
+    assert scope["optimizer"].param_groups[0]["momentum"] == 0.9
+    assert scope["train_loader"].batch_size == 4

@@ -29,12 +29,14 @@ from engine.train_job import (CnnTrainingJob, DataCache, build_cnn, image_input_
 from gui.settings import app_settings
 from gui.pages.base import Page
 from gui.state import TrainedModel
+from gui.pages.train_cnn.code_tab import LoopCode
 from gui.pages.train_cnn.checkpoints import (
     checkpoint_classes, checkpoint_label, checkpoint_meta, control_values, loaded_message,
     read_checkpoint, run_label, write_checkpoint,
 )
 from gui.pages.train_cnn.controls import ERROR_STYLE, WARNING_STYLE, TrainCnnSettings, TrainControls
 from gui.pages.train_cnn.downloads import DatasetSources
+from gui.pages.train_cnn.explanation import EXPLANATION, clock_text as _clock
 from gui.pages.train_cnn.run_bar import RunBar
 from gui.pages.train_cnn.views import RunViews
 from gui.widgets.live_label import LiveLabel
@@ -43,26 +45,8 @@ from gui.workers import TrainRunner
 RENDER_INTERVAL_MS = 400   # the views redraw at most 2.5 times a second (painting costs a core
                            # on a 2-core machine; training needs it more)
 MODEL_FIELDS = {"dataset", "arch", "activation", "dropout", "batchnorm", "seed", "*"}
-RECIPE_FIELDS = {"optimizer", "lr", "batch_size", "epochs", "seed", "*"}
+RECIPE_FIELDS = {"optimizer", "lr", "momentum", "batch_size", "epochs", "seed", "*"}
 
-EXPLANATION = """
-<p>Training repeats one step: take a <b>batch</b> of images, compute the network's outputs and
-the <b>cross-entropy loss</b> against the true classes, back-propagate the gradient of the loss
-to every weight and move each weight a little against it (the <b>learning rate</b> says how
-far; Adam scales the step per weight). One pass over the training images is an <b>epoch</b>.</p>
-<p>The curves show the loss and accuracy of every step (thin) and on the held-out <b>test</b>
-images at each epoch's end (dots): when the training accuracy keeps rising while the test
-accuracy stalls, the network is <b>over-fitting</b>. Earlier runs stay faded under the current
-one, their recipe in the legend, to compare settings. The <b>confusion matrix</b> counts, for
-each true class (row), what the network said (column). The tabs show its guesses on fixed test
-images, the first layer's filters and the feature maps they make of one image.</p>
-"""
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else \
-        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 class TrainCnnPage(Page):
@@ -81,6 +65,8 @@ class TrainCnnPage(Page):
         self.sources.changed.connect(self._on_source_changed)
         self.bind = self.form.bind
         self.views = RunViews()
+        self.code_panel = LoopCode(self.settings, self.sources.folder)
+        self.views.tabs.addTab(self.code_panel, "PyTorch code")
         # progress in batches of a fifth of a second: the views redraw at most every
         # RENDER_INTERVAL_MS, and each batch costs the training thread the GIL once
         self.runner = TrainRunner(self, on_progress=self._on_progress,
@@ -152,6 +138,7 @@ class TrainCnnPage(Page):
             self.form.show_device(device_name(pick_device(self.settings.device)))
         if name in RECIPE_FIELDS:
             self._clear_notice_of("recipe")
+        self.code_panel.refresh()
         self._update_buttons()
 
     def _refresh_dataset(self) -> None:
@@ -191,6 +178,7 @@ class TrainCnnPage(Page):
 
     def _on_source_changed(self) -> None:
         self._refresh_dataset()
+        self.code_panel.refresh()
         self._update_buttons()
 
     # -- messages ------------------------------------------------------------------------------

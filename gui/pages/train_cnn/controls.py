@@ -28,7 +28,9 @@ WARNING_STYLE = "color: #8a5a00;"
 PAGE_ARCHS = list(CNN_ARCHS) + [a for a in ("notes_mnist", "notes_cifar")
                                 if a in models.ARCHITECTURES]
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU (slope 0.01)"}
-OPTIMIZERS = {"adam": "Adam", "sgd": "SGD + momentum 0.9"}
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD + momentum"}
+# the lecture notes' recipe (their PyTorch CIFAR-10 tutorial): a preset of the Training box
+NOTES_RECIPE = {"optimizer": "sgd", "lr": 0.001, "momentum": 0.9, "batch_size": 4}
 FOLDER_DATASETS = ("mnist", "fashion_mnist", "cifar10")   # readable from a folder of files
 
 
@@ -124,6 +126,10 @@ class TrainControls(QWidget):
         lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
         self.lr_spin = b.spin("lr", lr)
         form.addRow("Learning rate", self.lr_spin)
+        self.momentum_spin = b.spin("momentum", QDoubleSpinBox(minimum=0.0, maximum=0.99,
+                                                               singleStep=0.05, decimals=2))
+        self.momentum_spin.setToolTip("SGD only: how much of the last step each step keeps")
+        form.addRow("Momentum", self.momentum_spin)
         self.batch_spin = b.spin("batch_size", QSpinBox(minimum=1, maximum=4096))
         form.addRow("Batch size", self.batch_spin)
         self.epochs_spin = b.spin("epochs", QSpinBox(minimum=1, maximum=200))
@@ -135,13 +141,18 @@ class TrainControls(QWidget):
         devices = {"auto": "Automatic", **{d: d.upper() for d in available_devices()}}
         self.device_combo = b.combo("device", _combo(devices), devices)
         form.addRow("Device", self.device_combo)
+        self.notes_button = QPushButton("The notes' recipe")
+        self.notes_button.setToolTip("SGD, learning rate 0.001, momentum 0.9, batch size 4")
+        self.notes_button.clicked.connect(lambda: self.bind.apply(NOTES_RECIPE))
+        form.addRow(self.notes_button)
         self.device_label = QLabel()
         self.device_label.setWordWrap(True)
         form.addRow(self.device_label)
         col.addWidget(hyper_box)
         col.addStretch(1)
         # locked while a run trains (the run keeps the settings it started with)
-        self.run_locked = [w for w in b.widgets().values()] + [self.folder_button]
+        self.run_locked = [w for w in b.widgets().values()] + [self.folder_button,
+                                                               self.notes_button]
 
     # -- what the page tells it ----------------------------------------------------------------
     def show_dataset(self, info: DatasetInfo | None, error: str, downloading: bool) -> None:
