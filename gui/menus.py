@@ -8,8 +8,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from gui import style
-from gui.window_tools import export_gif, export_png
+from gui.window_tools import export_csv, export_gif, export_png
 
+FILE_TYPES = {"png": "PNG image (*.png)", "gif": "GIF animation (*.gif)",
+              "csv": "Comma-separated values (*.csv)"}
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "lessons"
 
 
@@ -32,6 +34,9 @@ def build_menus(window) -> None:
                                 triggered=lambda: export_dialog(window, "png", 2)))
     file_menu.addAction(QAction("Export &animation as GIF…", window,
                                 triggered=lambda: export_dialog(window, "gif", 1)))
+    file_menu.addAction(QAction("Export &curves as CSV…", window,
+                                shortcut=QKeySequence("Ctrl+Shift+C"),
+                                triggered=lambda: export_dialog(window, "csv", 1)))
     file_menu.addSeparator()
     file_menu.addAction(QAction("&Quit", window, shortcut=QKeySequence.Quit,
                                 triggered=window.close))
@@ -91,19 +96,21 @@ def export_dialog(window, kind: str, scale: int) -> None:
     page = window.current_page()
     name = f"{getattr(page, 'page_id', 'page')}.{kind}"
     path, _ = QFileDialog.getSaveFileName(window, "Export", str(Path.home() / name),
-                                          "PNG image (*.png)" if kind == "png" else
-                                          "GIF animation (*.gif)")
+                                          FILE_TYPES[kind])
     if path:
         window.export(kind, path, scale)
 
 
 def export(window, kind: str, path, scale: int = 1) -> bool:
-    """Write the current page as PNG, or its animation as GIF; a message either way."""
+    """Write the current page as PNG, its animation as GIF or its curves as CSV; a message
+    either way."""
     page = window.current_page()
     try:
         if kind == "png":
             export_png(page, path, scale)
             what = f"{page.width() * scale}×{page.height() * scale} PNG"
+        elif kind == "csv":
+            what = f"CSV of {export_csv(page, path)} points"
         else:
             what = f"GIF of {export_gif(page, path, scale)} frames"
     except (OSError, ValueError) as exc:

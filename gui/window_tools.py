@@ -1,12 +1,16 @@
 """What the window offers for any page: its explanation beside it, the keyboard sheet, and
-exports for slides (PNG at 1× or 2×, the step player's animation as a GIF).
+exports for slides and notes (PNG at 1× or 2×, the step player's animation as a GIF, the
+curves on screen as CSV).
 
 Every file is written through `engine.files.atomic_write` (a temporary file, then a rename):
 a failed export leaves the previous file as it was and raises FileWriteError with one sentence.
 """
 from __future__ import annotations
 
+import csv
 import html
+import math
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, Qt
@@ -25,6 +29,7 @@ WINDOW_KEYS = [
     ("Ctrl+O", "open a lesson"), ("Ctrl+Shift+S", "save this page as a lesson slide"),
     ("Page Down / Page Up", "next / previous slide (a lesson is open)"),
     ("Ctrl+E / Ctrl+Shift+E", "export the page as PNG at 1× / 2×"),
+    ("Ctrl+Shift+C", "export the curves on screen as CSV"),
 ]
 PLAYER_KEYS = [("Space", "play / pause"), ("Right / Left", "step forward / back"),
                ("Page Down / Page Up", "step forward / back (no lesson open)"),
@@ -127,3 +132,54 @@ def export_gif(page, path, scale: int = 1) -> int:
 
     atomic_write(path, write)
     return len(frames)
+
+
+CSV_HEADER = ("plot", "curve", "x axis", "x", "y")
+
+
+def _plain(text: str) -> str:
+    """A pyqtgraph label's HTML as plain text ("‖∂L/∂h<sub>t</sub>‖" -> "‖∂L/∂ht‖")."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text or "")).strip()
+
+
+def curve_rows(page) -> list[tuple]:
+    """Every point of every curve the page shows (views on screen only), one row each:
+    (plot title, curve name, x axis label, x, y); a gap (NaN) is an empty y. A curve's name is
+    its legend entry, else its objectName (earlier runs set it), else "curve N"."""
+    import pyqtgraph as pg
+    rows = []
+    for view in page.findChildren(pg.GraphicsView):
+        if not view.isVisible() or view.scene() is None:
+            continue
+        plots = [item for item in view.scene().items() if isinstance(item, pg.PlotItem)]
+        for plot_number, plot in enumerate(reversed(plots), 1):   # scene order is top first
+            title = _plain(plot.titleLabel.text) or _plain(plot.getAxis("left").labelText) \
+                or f"plot {plot_number}"
+            x_axis = _plain(plot.getAxis("bottom").labelText)
+            for k, item in enumerate(plot.listDataItems(), 1):
+                if not isinstance(item, pg.PlotDataItem) or not item.isVisible():
+                    continue
+                x, y = item.getOriginalDataset()
+                if x is None or not len(x):
+                    continue
+                name = item.name() or item.objectName() or f"curve {k}"
+                rows.extend((title, name, x_axis, f"{a:.7g}", f"{b:.7g}" if math.isfinite(b)
+                             else "") for a, b in zip(x, y))
+    return rows
+
+
+def export_csv(page, path) -> int:
+    """Write the page's curves (`curve_rows`) as CSV with a header row; returns the number
+    of data rows. A page with no curve on screen raises ValueError."""
+    rows = curve_rows(page)
+    if not rows:
+        raise ValueError("This page shows no curve to export.")
+
+    def write(tmp):
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle)
+            out.writerow(CSV_HEADER)
+            out.writerows(rows)
+
+    atomic_write(path, write)
+    return len(rows)

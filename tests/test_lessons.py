@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
+from engine.train import TrainEvent
 from gui.app import MainWindow
 from gui.lesson_file import read_lesson
 from gui.lessons import PAGE_IDS
@@ -197,3 +198,46 @@ def test_a_failed_export_keeps_the_old_file(window, tmp_path, monkeypatch):
         OSError(28, "No space left on device")))
     assert not window.export("png", path)
     assert path.read_bytes() == before
+
+
+def test_export_csv_writes_every_point_of_the_curves_on_screen(window, tmp_path, qtbot):
+    import csv
+    import numpy as np
+    page = window.show_page("train_cnn")
+    curves = page.views.curves
+    curves.step_loss.setData([0.1, 0.2, 0.3], [2.5, np.nan, 1.25])
+    curves.test_acc.setData([1.0], [91.5])
+    path = tmp_path / "curves.csv"
+    assert window.export("csv", path)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["plot", "curve", "x axis", "x", "y"]
+    loss = [r for r in rows[1:] if r[1] == "train (step)"]
+    assert loss == [["Loss", "train (step)", "epoch", "0.1", "2.5"],
+                    ["Loss", "train (step)", "epoch", "0.2", ""],
+                    ["Loss", "train (step)", "epoch", "0.3", "1.25"]]
+    assert [r for r in rows[1:] if r[1] == "test (epoch end)"] == [
+        ["Accuracy (%)", "test (epoch end)", "epoch", "1", "91.5"]]
+    assert len(rows) == 1 + 4                          # empty curves add no rows
+
+
+def test_export_csv_names_earlier_runs_and_a_page_without_curves_says_so(window, tmp_path):
+    import csv
+    page = window.show_page("train_cnn")
+    curves = page.views.curves
+    curves.start_run(2, "")
+    curves.add_events([TrainEvent("step", 0, step, 4, loss, acc, 0.0, 0.0)
+                       for step, loss, acc in ((1, 1.0, 0.4), (2, 0.5, 0.6))], steps_per_epoch=2)
+    curves.start_run(2, "Adam, lr 0.001")               # the first run becomes an earlier run
+    assert window.export("csv", tmp_path / "runs.csv")
+    with open(tmp_path / "runs.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))[1:]
+    earlier = [r for r in rows if r[1] == "earlier run: Adam, lr 0.001"]
+    assert [(r[0], r[3], r[4]) for r in earlier] == [
+        ("Loss", "0.5", "1"), ("Loss", "1", "0.5"),
+        ("Accuracy (%)", "0.5", "40"), ("Accuracy (%)", "1", "60")]
+    seen = messages(window)
+    window.show_page("pooling")
+    assert not window.export("csv", tmp_path / "none.csv")
+    assert not (tmp_path / "none.csv").exists()
+    assert any("no curve" in text for text, _level in seen)

@@ -139,6 +139,8 @@ class CurvePanel(pg.GraphicsLayoutWidget):
             acc = self.acc_plot.plot(x, np.asarray(self._acc), pen=pen)
             for item in (loss, acc):
                 item.setZValue(-1)
+        for item in (loss, acc):
+            item.setObjectName(f"earlier run: {label}")   # its name in a CSV export
         self._previous.append((label, [loss, acc]))
         self._show_runs_legend()
 
