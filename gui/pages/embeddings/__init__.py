@@ -14,9 +14,11 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QListWidgetItem, QTabWidget, QVBoxLayout
 
-from engine.embeddings import TwoDEmbeddingRun, embedding_table, nearest_words
+from engine.embeddings import TwoDEmbeddingRun, embedding_table, nearest_words, word_group
 from engine.models import MODELS_DIR, CheckpointError
 from engine.rnn_models import CELL_LABELS, SENTIMENT_MODEL_LABELS, load_sentiment_model
 from engine.text import sentiment_vocab
@@ -250,12 +252,15 @@ class EmbeddingsPage(Page):
         if self.table is None or word not in self.words or word == "<pad>":
             return False
         self.settings.word = word
-        self.word_combo.blockSignals(True)
-        self.word_combo.setCurrentText(word)
-        self.word_combo.blockSignals(False)
+        with QSignalBlocker(self.word_combo):
+            self.word_combo.setCurrentText(word)
         self.neighbours.clear()
         for other, sim in nearest_words(self.table, self.words, word, k=15):
-            self.neighbours.addItem(f"{sim:+.3f}   {other}")
+            group = word_group(other)
+            item = QListWidgetItem(f"{sim:+.3f}   {other}" + ("" if group == "other" else
+                                                              f"   ({group})"))
+            item.setForeground(QColor(*GROUP_COLORS[group]))
+            self.neighbours.addItem(item)
         row = self.words.index(word)
         self.vector_strip.show_numbers = self.table.shape[1] <= 8  # wider vectors: colours only
         self.vector_strip.set_vector(self.table[row])

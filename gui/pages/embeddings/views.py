@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
 )
 from PySide6.QtCore import Qt
 
+from gui import style
 from gui.pages.embeddings.scatter import EmbeddingScatter
 from gui.widgets.matrix_view import MatrixView
 from gui.widgets.vector_strip import VectorStrip
@@ -58,6 +59,13 @@ class TableTab(QWidget):
         right.addWidget(QLabel("<b>Nearest words</b> (cosine similarity of their vectors)"))
         right.addWidget(self.word_combo)
         right.addWidget(self.neighbours, 1)
+        meaning = QLabel("These vectors were learned only to tell positive from negative: words "
+                         "that push the verdict the same way end up close; words the verdict "
+                         "does not hang on (film, the, .) barely left their random start, so "
+                         "their neighbours mean little.")
+        meaning.setWordWrap(True)
+        style.set_role(meaning, "small")
+        right.addWidget(meaning)
         right.addWidget(QLabel("<b>Its vector</b>"))
         right.addWidget(self.vector_strip)
         right_widget = QWidget()

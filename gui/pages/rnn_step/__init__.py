@@ -31,7 +31,11 @@ class RnnStepPage(Page):
         "the same weights at every step. Step through a sentence and read each unit's "
         "equation with torch's own numbers; see the shapes torch returns; try the four ways "
         "to use an RNN; and race a plain RNN against an LSTM and a GRU on a task that needs a "
-        "long memory.</p>")
+        "long memory.</p>"
+        "<p>The lecture notes write h<sub>t</sub> = σ(W<sub>x</sub> x<sub>t</sub> + "
+        "W<sub>h</sub> h<sub>t-1</sub> + b) with σ standing for <i>any</i> activation; "
+        "PyTorch's <code>nn.RNN</code> uses tanh unless it is built with "
+        "<code>nonlinearity='relu'</code>, so this page writes tanh.</p>")
 
     def __init__(self, app_state=None, parent=None):
         super().__init__(app_state, parent)

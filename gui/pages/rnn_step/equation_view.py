@@ -37,6 +37,7 @@ def equation_html(p: EquationTerms, t: int, j: int) -> str:
         terms = " + ".join(f"{_num(w)}·{_num(h)}" for w, h in zip(p.w_h_row, p.h_prev))
         detail.append(f"W_h h{prev}[{j}] = {terms} = {_num(p.wh)}")
     body = "<br>".join(line.replace(" ", "&nbsp;") for line in lines)
+    detail.append("σ in the notes is any activation; torch's nn.RNN uses tanh by default.")
     small = "<br>".join(detail)
     return (f'<div style="font-family:monospace; font-size:{style.px("equation")}px">{body}</div>'
             f'<div style="font-family:monospace; font-size:{style.px("small")}px; color:#444; '
@@ -52,6 +53,8 @@ class EquationView(QLabel):
         self.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.setToolTip("The notes write σ(…) for any activation; torch's nn.RNN uses tanh "
+                        "(nonlinearity='relu' is its other choice)")
         self._shown: tuple[EquationTerms, int, int] | None = None
         style.presenter().scaleChanged.connect(self._on_scale_changed)
 
