@@ -83,7 +83,7 @@ def test_a_nested_slide_state_reaches_the_page(window):
     assert page.current_feature_map().shape == (2, 2)
 
 
-@pytest.mark.parametrize("page_id", [p for p in PAGE_IDS if p not in ("rnn_step", "embeddings")])
+@pytest.mark.parametrize("page_id", PAGE_IDS)
 def test_a_saved_slide_reopens_to_the_same_state(window, tmp_path, page_id):
     shipped = [s for p in SHIPPED for s in read_lesson(p, PAGE_IDS).slides if s.page == page_id]
     page = window.show_page(page_id)

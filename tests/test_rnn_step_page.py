@@ -13,7 +13,7 @@ from torch import nn
 from engine.rnn_step import equation_terms, parse_samples, seeded_step_model
 from gui import style
 from gui.state import AppState
-from gui.pages.rnn_step import RnnStepPage, ShapesPanel
+from gui.pages.rnn_step import RnnStepPage, ShapesPanel, StepSettings
 from gui.pages.rnn_step.equation_view import equation_html
 from gui.pages.rnn_step.row_reader_panel import RowReaderPanel
 from gui.pages.rnn_step.signal_demo_panel import SignalDemoPanel
@@ -401,3 +401,28 @@ def test_every_tab_fits_the_window_without_scrolling(qtbot, size, qtlog):
     page.shutdown()
     # no font of the page was given a size from a pixel-sized font's pointSizeF() (-1)
     assert not [r.message for r in qtlog.records if "Point size <= 0" in r.message]
+
+
+def test_a_lesson_state_sets_tab_sentence_unit_and_step_and_a_bad_one_changes_nothing(qtbot):
+    from gui.bind import StateError
+    from gui.pages.rnn_step import RnnStepPage
+    page = RnnStepPage()
+    qtbot.addWidget(page)
+    page.apply_state({"page": {"tab": "step"},
+                      "step": {"text": "a b c d", "hidden": 5, "unit": 3, "seed": 7, "step": 2}})
+    panel = page.step_panel
+    assert panel.model.tokens == ["a", "b", "c", "d"] and panel.model.rnn.hidden_size == 5
+    assert panel.player.index == 2 and panel.unit_spin.value() == 3
+    assert panel.equation.text() == equation_html(equation_terms(panel.model, 2, 3), 2, 3)
+    state = page.state()
+    assert state["step"]["seed"] == 7 and state["step"]["step"] == 2
+    for bad, field in (({"step": {"hidden": 999}}, "hidden"),
+                       ({"step": {"source": "pixels"}}, "source"),
+                       ({"step": {"text": ""}}, "text"),
+                       ({"page": {"tab": "attention"}}, "tab")):
+        with pytest.raises(StateError) as err:
+            page.apply_state(bad)
+        assert field in str(err.value)
+        assert page.state() == state                  # nothing changed
+    page.reset()
+    assert page.step_panel.settings == StepSettings() and page.state()["step"]["step"] == 0

@@ -10,16 +10,28 @@ batch_first), "Four ways to use an RNN" (`RnnUsesPanel`, each shape opening a sm
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout
 
+from gui.bind import Bindings, StateError
 from gui.pages.base import Page
 from gui.pages.rnn_step.memory_race_panel import MemoryRacePanel
-from gui.pages.rnn_step.rnn_uses import RnnUsesPanel
+from gui.pages.rnn_step.rnn_uses import SHAPES, RnnUsesPanel
 from gui.pages.rnn_step.row_reader_panel import RowReaderPanel
 from gui.pages.rnn_step.shapes_panel import ShapesPanel
 from gui.pages.rnn_step.step_through import StepSettings, StepThroughPanel
+from gui.widgets.state_parts import BoundPart, StateParts
 
 __all__ = ["RnnStepPage", "ShapesPanel", "StepSettings", "StepThroughPanel"]
+
+TABS = ("step", "shapes", "uses", "row_reader", "memory")   # a lesson slide names its tab
+
+
+@dataclass
+class RnnPageSettings:
+    tab: str = "step"            # one of TABS
+    shape: str = "many_to_one"   # the use shown on the "Four ways" tab (rnn_uses.SHAPES)
 
 
 class RnnStepPage(Page):
@@ -56,6 +68,38 @@ class RnnStepPage(Page):
         layout.addWidget(self.tabs)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self._on_tab_changed(0)
+        self.settings = RnnPageSettings(shape=self.uses_panel.current())
+        self.bind = Bindings(self.settings)
+        self.bind.field("tab", self._check_tab, lambda key: self.tabs.setCurrentIndex(
+            TABS.index(key)))
+        self.bind.field("shape", self._check_shape, self.uses_panel.select)
+        self.tabs.currentChanged.connect(lambda i: self.bind.set("tab", TABS[i]))
+        self.parts = StateParts({"page": BoundPart(self.bind), "step": self.step_panel})
+
+    @staticmethod
+    def _check_tab(value) -> str:
+        if value not in TABS:
+            raise StateError("tab", f"needs one of {', '.join(TABS)}, got {value!r}")
+        return value
+
+    @staticmethod
+    def _check_shape(value) -> str:
+        if value not in SHAPES:
+            raise StateError("shape", f"needs one of {', '.join(SHAPES)}, got {value!r}")
+        return value
+
+    def state(self) -> dict:
+        self.settings.shape = self.uses_panel.current()   # the panel's own buttons choose it
+        return self.parts.state()
+
+    def apply_state(self, state: dict) -> None:
+        self.parts.apply_state(state)
+
+    def reset(self) -> None:
+        self.parts.reset()
+
+    def controls(self) -> dict:
+        return self.parts.controls()
 
     def show_row_reader(self) -> None:
         self.tabs.setCurrentWidget(self.row_panel)

@@ -9,10 +9,11 @@ weights W_x and W_h with that unit's row outlined, and every hidden unit after e
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
     QVBoxLayout, QWidget,
@@ -24,6 +25,7 @@ from engine.rnn_step import (
 )
 from engine.text import tokenize
 from gui import style
+from gui.bind import StateError
 from gui.pages.rnn_step.equation_view import EquationView
 from gui.widgets.matrix_view import MatrixView
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
@@ -49,6 +51,16 @@ class StepSettings:
     seed: int = 0                # seeds the embedding and the RNN's weights
     unit: int = 0                # hidden unit whose equation is written out
     weights: str = "random"      # "random" (seeded) or "trained" (the shipped sentiment RNN)
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise StateError(name, f"needs one of {', '.join(map(str, choices))}, got {value!r}")
+
+
+def _check_int(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise StateError(name, f"needs a whole number from {low} to {high}, got {value!r}")
 
 
 def _title(html: str) -> QLabel:
@@ -285,6 +297,53 @@ class StepThroughPanel(QWidget):
 
     def _on_h_clicked(self, _row: int, col: int) -> None:
         self.unit_spin.setValue(col)
+
+    # -- state (lesson slides, stored settings) ---------------------------------------------
+    def state(self) -> dict:
+        return {**dataclasses.asdict(self.settings), "step": self.player.index}
+
+    def apply_state(self, state: dict) -> None:
+        """Show a state from `state()`; StateError naming the field (and nothing changed) for a
+        value out of range or an input the model cannot read."""
+        unknown = set(state) - {f.name for f in dataclasses.fields(StepSettings)} - {"step"}
+        if unknown:
+            raise StateError(sorted(unknown)[0], "is not a setting of the step-through")
+        values = {**dataclasses.asdict(self.settings), "step": 0, **state}
+        _check_choice("source", values["source"], SOURCES)
+        _check_choice("weights", values["weights"], ("random", "trained"))
+        if not isinstance(values["text"], str):
+            raise StateError("text", f"needs text, got {values['text']!r}")
+        for name, spin in (("hidden", self.hidden_spin), ("features", self.features_spin),
+                           ("seed", self.seed_spin)):
+            _check_int(name, values[name], spin.minimum(), spin.maximum())
+        _check_int("unit", values["unit"], 0, 63)
+        _check_int("step", values["step"], 0, MAX_TOKENS - 1)
+        new = StepSettings(**{k: v for k, v in values.items() if k != "step"})
+        try:
+            self.build(new)
+        except ValueError as exc:
+            raise StateError("text", str(exc)) from None
+        with QSignalBlocker(self.source_combo), QSignalBlocker(self.weights_combo), \
+                QSignalBlocker(self.hidden_spin), QSignalBlocker(self.features_spin), \
+                QSignalBlocker(self.seed_spin), QSignalBlocker(self.unit_spin):
+            self.source_combo.setCurrentIndex(self.source_combo.findData(new.source))
+            self.weights_combo.setCurrentIndex(self.weights_combo.findData(new.weights))
+            self.text_edit.setText(new.text)
+            self.hidden_spin.setValue(new.hidden)
+            self.unit_spin.setMaximum(max(new.hidden - 1, 0))
+            self.features_spin.setValue(new.features)
+            self.seed_spin.setValue(new.seed)
+            self.unit_spin.setValue(new.unit)
+        self.apply()
+        self.player.go_to(min(values["step"], self.player.count - 1))
+
+    def reset(self) -> None:
+        self.apply_state({**dataclasses.asdict(StepSettings()), "step": 0})
+
+    def controls(self) -> dict:
+        return {"source": self.source_combo, "text": self.text_edit, "weights": self.weights_combo,
+                "hidden": self.hidden_spin, "features": self.features_spin,
+                "seed": self.seed_spin, "unit": self.unit_spin}
 
     # -- step -> views -------------------------------------------------------------------------
     def show_step(self, t: int) -> None:
