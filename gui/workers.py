@@ -1,4 +1,4 @@
-"""The one background worker every training page uses.
+"""The background workers: the one every training page uses, and one for downloads.
 
 `TrainWorker` runs a job (a callable `job(on_step, control) -> TrainResult`, typically
 `functools.partial(engine.train.fit, config, model, train, test, snapshot_fn=...)`) in a
@@ -6,11 +6,13 @@ QThread. It batches the engine's per-step events and emits them at most every `e
 (~30 times a second unless the page asks for fewer), so the window never drowns in signals;
 epoch events, snapshots and the last step always go out.
 `TrainRunner` owns the thread: start, pause, resume, and `stop_and_wait()` for closeEvent.
+`BackgroundCall` runs one other long call (a download) the same way, with progress and cancel.
 Each run's signals reach the runner through a `_RunRelay` of its own, which drops them once the
 runner has let that run go: a stopped run's queued signals never reach the next run.
 """
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from typing import Callable
@@ -186,3 +188,82 @@ class TrainRunner(QObject):
             thread.wait(2000)
         self.finished.emit(result)
         self.runningChanged.emit(False)
+
+
+class _CallWorker(QObject):
+    progress = Signal(int, int, str)
+    done = Signal(object, str)       # (result, "") or (None, the error as one sentence)
+
+    def __init__(self, call: Callable):
+        super().__init__()
+        self.call = call
+        self.cancelled = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.call(self.progress.emit, self.cancelled.is_set)
+        except Exception as exc:  # DatasetError, WeightsError, a cancel, anything: a message
+            self.done.emit(None, str(exc) or type(exc).__name__)
+            return
+        self.done.emit(result, "")
+
+
+class BackgroundCall(QObject):
+    """One long call (a download) in a QThread of its own, only when the user asks.
+
+    `start(call)` runs `call(progress, should_stop)`: the call reports
+    `progress(done, total, text)` (total 0 when unknown) and stops between chunks once
+    `should_stop()` is true (`cancel()`). `finished(result)` or `failed(message)` come back in
+    the GUI thread; `stop_and_wait()` is for the window closing."""
+
+    progress = Signal(int, int, str)
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: _CallWorker | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, call: Callable) -> None:
+        if self.running:
+            return
+        thread, worker = QThread(), _CallWorker(call)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self.progress)
+        worker.done.connect(self._on_done)
+        worker.done.connect(thread.quit)
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(thread.deleteLater)
+        self._thread, self._worker = thread, worker
+        thread.start()
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.cancelled.set()
+
+    @Slot(object, str)
+    def _on_done(self, result, error: str) -> None:
+        thread = self._thread
+        self._thread, self._worker = None, None
+        if thread is not None:
+            thread.quit()
+            thread.wait(5000)
+        if error:
+            self.failed.emit(error)
+        else:
+            self.finished.emit(result)
+
+    def stop_and_wait(self, timeout_ms: int = 10000) -> None:
+        thread = self._thread
+        if thread is not None:
+            self.cancel()
+            thread.quit()
+            thread.wait(timeout_ms)
+            self._thread, self._worker = None, None

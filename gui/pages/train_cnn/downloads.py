@@ -4,94 +4,19 @@ when asked) and folders the user points at.
 `DatasetSources` handles the data box's Download and Folder… buttons: it remembers a folder per
 dataset in the settings (`folder(name)`), runs and cancels downloads, shows their progress, and
 tells the page `message(text, level, cause)`, `notice(text)` and `changed()` (look again).
-`DownloadRunner.start(name)` runs `engine.data.download_dataset` in a QThread; `cancel()` stops
-it between chunks; `progress(done, total, file)` and `done(error)` ("" on success) come back in
-the GUI thread. `stop_and_wait()` is for the window closing.
+A download is `engine.data.download_dataset` in a `gui.workers.BackgroundCall` (a QThread);
+Cancel stops it between chunks; `stop_and_wait()` is for the window closing.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Signal, Slot
 from PySide6.QtWidgets import QFileDialog
 
 from engine import data as datasets
 from engine.data import DATASETS, DatasetError
-
-
-class DatasetDownloader(QObject):
-    """The worker: engine.data.download_dataset, with cancel() checked between chunks."""
-
-    progress = Signal(int, int, str)   # bytes done, bytes total (0: unknown), file name
-    done = Signal(str)                 # "" on success, else the error message
-
-    def __init__(self, name: str):
-        super().__init__()
-        self.name = name
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            datasets.download_dataset(self.name, datasets.CACHE_DIR, self.progress.emit,
-                                      self._cancel.is_set)
-        except Exception as exc:  # DatasetError, cancellation, anything: a message, no crash
-            self.done.emit(str(exc) or type(exc).__name__)
-            return
-        self.done.emit("")
-
-
-class DownloadRunner(QObject):
-    progress = Signal(int, int, str)
-    done = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: DatasetDownloader | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def start(self, name: str) -> None:
-        if self.running:
-            return
-        thread = QThread()
-        worker = DatasetDownloader(name)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.progress.connect(self.progress)
-        worker.done.connect(self._on_done)
-        worker.done.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
-        self._thread, self._worker = thread, worker
-        thread.start()
-
-    def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-
-    @Slot(str)
-    def _on_done(self, error: str) -> None:
-        thread = self._thread
-        self._thread, self._worker = None, None
-        if thread is not None:
-            thread.quit()
-            thread.wait(5000)
-        self.done.emit(error)
-
-    def stop_and_wait(self, timeout_ms: int = 10000) -> None:
-        self.cancel()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(timeout_ms)
-            self._thread, self._worker = None, None
+from gui.workers import BackgroundCall
 
 
 class DatasetSources(QObject):
@@ -105,9 +30,10 @@ class DatasetSources(QObject):
     def __init__(self, form, qsettings: QSettings, parent=None):
         super().__init__(parent)
         self.form, self.qsettings = form, qsettings
-        self.downloads = DownloadRunner(self)
+        self.downloads = BackgroundCall(self)
         self.downloads.progress.connect(self._on_progress)
-        self.downloads.done.connect(self._on_done)
+        self.downloads.finished.connect(lambda _root: self._on_done(""))
+        self.downloads.failed.connect(self._on_done)
         form.download_button.clicked.connect(self.download_clicked)
         form.folder_button.clicked.connect(self.choose_folder)
 
@@ -125,7 +51,8 @@ class DatasetSources(QObject):
             self.downloads.cancel()
             return
         name = self.form.settings.dataset
-        self.downloads.start(name)
+        self.downloads.start(lambda progress, should_stop: datasets.download_dataset(
+            name, datasets.CACHE_DIR, progress, should_stop))
         self.form.download_progress.setValue(0)
         self.form.download_progress.setVisible(True)
         self.notice.emit(f"Downloading {DATASETS[name].label} into {datasets.CACHE_DIR}…")

@@ -4,7 +4,7 @@ Left: the pretrained network, what trains (from scratch / frozen / fine-tuned) a
 settings. Right, first tab: the layers coloured frozen / trainable with their parameter counts,
 next to the test-accuracy curves of the runs on one plot; second tab: the PyTorch code of the
 notes' recipe for the current choice. Training runs in `gui.workers.TrainRunner` (a QThread around
-engine.train.fit); the ImageNet weights download in `jobs.DownloadRunner`.
+engine.train.fit); the ImageNet weights download in a `gui.workers.BackgroundCall`.
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from engine.data.shapes import SHAPE_CLASSES
 from gui.pages.base import Page
 from gui.pages.transfer.controls import TransferControls, TransferSettings
 from gui.pages.transfer.curves import RUN_STYLE, AccuracyCurves, legend_html
-from gui.pages.transfer.jobs import DownloadRunner, RunSpec, TrainingJob
+from gui.pages.transfer.jobs import RunSpec, TrainingJob
 from gui.pages.transfer.layers import LayerStateTable
 from gui.widgets.code_panel import CodePanel
-from gui.workers import TrainRunner
+from gui.workers import BackgroundCall, TrainRunner
 
 NUM_CLASSES = len(SHAPE_CLASSES)
 TABLE_DEPTH = {"resnet18": 2}   # ResNet's blocks as rows; the others' leaf layers
@@ -58,7 +58,7 @@ class TransferPage(Page):
         self.runner = TrainRunner(self, on_progress=self.curves.add_epochs,
                                   on_finished=self._on_finished, on_failed=self._on_failed,
                                   on_running=self._update_buttons, emit_interval_s=0.2)
-        self.downloader = DownloadRunner(self)
+        self.downloader = BackgroundCall(self)
         self.downloader.progress.connect(self._on_download_progress)
         self.downloader.finished.connect(self._on_downloaded)
         self.downloader.failed.connect(self._on_download_failed)
@@ -229,17 +229,19 @@ class TransferPage(Page):
 
     # -- the ImageNet weights --------------------------------------------------------------------
     def _download(self) -> None:
-        self.downloader.start(self.settings.base)
+        name = self.settings.base
+        self.downloader.start(lambda progress, should_stop: transfer.download_weights(
+            name, progress=lambda done, total: progress(done, total, name), cancel=should_stop))
         self.controls_panel.progress.setRange(0, 0)
         self._show_weights()
 
-    def _on_download_progress(self, done: int, total: int) -> None:
+    def _on_download_progress(self, done: int, total: int, _name: str) -> None:
         bar = self.controls_panel.progress
         if total > 0:
             bar.setRange(0, 1000)
             bar.setValue(int(1000 * done / total))
 
-    def _on_downloaded(self, path: str) -> None:
+    def _on_downloaded(self, path) -> None:
         self.notify(f"Saved {path}.")
         self._bases.clear()
         self._refresh()
