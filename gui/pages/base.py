@@ -2,7 +2,9 @@
 
 A page assembles named widgets. Its settings live in a dataclass bound to its controls
 (`gui.bind.Bindings`); `state()` is that dataclass as a dict (plus whatever else the page
-shows: a typed grid, a sentence), and `apply_state()` puts one back. The same dict is what the
+shows: a typed grid, a sentence), and `apply_state()` puts one back. A page made of panels
+sets `self.parts` instead (a `gui.widgets.state_parts.StateParts`, or the one panel that holds
+its state): the four state methods then go to it. The same dict is what the
 window stores when it closes and what a lesson slide holds, so a saved slide reopens exactly.
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Page(QWidget):
         super().__init__(parent)
         self.app_state = app_state if app_state is not None else AppState(self)
         self.bind: Bindings | None = None
+        self.parts = None   # StateParts (or a panel): state / apply_state / reset / controls
 
     # -- telling the user -----------------------------------------------------------------------
     def notify(self, text: str, level: str = "info") -> None:
@@ -52,6 +55,8 @@ class Page(QWidget):
     # -- state (stored settings, lesson slides) -------------------------------------------------
     def state(self) -> dict:
         """Everything needed to show this page again as it is now (JSON-able)."""
+        if self.parts is not None:
+            return self.parts.state()
         return self.bind.to_dict() if self.bind is not None else {}
 
     def apply_state(self, state: dict) -> None:
@@ -59,18 +64,24 @@ class Page(QWidget):
         StateError naming the field when a value cannot be used; nothing changes then."""
         if not isinstance(state, dict):
             raise StateError("state", "needs a table of settings")
-        if self.bind is not None:
+        if self.parts is not None:
+            self.parts.apply_state(state)
+        elif self.bind is not None:
             self.bind.apply(state, partial=True)
         elif state:
             raise StateError(next(iter(state)), "is not a setting of this page")
 
     def reset(self) -> None:
         """Back to the page's defaults."""
-        if self.bind is not None:
+        if self.parts is not None:
+            self.parts.reset()
+        elif self.bind is not None:
             self.bind.reset()
 
     def controls(self) -> dict[str, QWidget]:
         """Named controls a lesson slide may hide."""
+        if self.parts is not None:
+            return self.parts.controls()
         return self.bind.widgets() if self.bind is not None else {}
 
     # -- life cycle -------------------------------------------------------------------------------

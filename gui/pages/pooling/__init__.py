@@ -30,6 +30,7 @@ class PoolingPage(Page):
     def __init__(self, app_state=None, parent=None):
         super().__init__(app_state, parent)
         self.panel = PoolPanel(feature_map=lambda: self.app_state.feature_map)
+        self.parts = self.panel          # the panel holds the whole state of the page
         self.panel.message.connect(self.notify)
         self.app_state.featureMapChanged.connect(self._on_feature_map)
         layout = QVBoxLayout(self)
@@ -42,18 +43,6 @@ class PoolingPage(Page):
     def current_output(self):
         """The pooled map (H_out, W_out) now shown."""
         return self.panel.current_output()
-
-    def state(self) -> dict:
-        return self.panel.state()
-
-    def apply_state(self, state: dict) -> None:
-        self.panel.apply_state(state)
-
-    def reset(self) -> None:
-        self.panel.reset()
-
-    def controls(self) -> dict:
-        return self.panel.controls()
 
     def shutdown(self) -> None:
         self.panel.player.pause()
