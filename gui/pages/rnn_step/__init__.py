@@ -90,16 +90,7 @@ class RnnStepPage(Page):
 
     def state(self) -> dict:
         self.settings.shape = self.uses_panel.current()   # the panel's own buttons choose it
-        return self.parts.state()
-
-    def apply_state(self, state: dict) -> None:
-        self.parts.apply_state(state)
-
-    def reset(self) -> None:
-        self.parts.reset()
-
-    def controls(self) -> dict:
-        return self.parts.controls()
+        return super().state()
 
     def show_row_reader(self) -> None:
         self.tabs.setCurrentWidget(self.row_panel)

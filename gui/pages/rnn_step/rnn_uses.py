@@ -2,7 +2,8 @@
 
 one-to-one (a feed-forward net on single samples, for contrast), one-to-many (a character model
 writes text), many-to-one (sentiment of a sentence: the LSTM & GRU gates page; a digit read row
-by row), many-to-many (forecasting the next sample, tagging every sample). The diagrams are drawn
+by row), many-to-many (forecasting the next sample, tagging every sample; or tagging every word of a
+sentence, `WordTagPanel`, chosen with a "signal / words" toggle). The diagrams are drawn
 with QPainter: inputs below (blue), cells in the middle, outputs above (orange).
 """
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
-    QButtonGroup, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
+    QButtonGroup, QHBoxLayout, QLabel, QPushButton, QRadioButton, QStackedWidget, QToolButton,
+    QVBoxLayout, QWidget,
 )
 
 from gui.pages.rnn_step.char_generation_panel import CharGenerationPanel
 from gui.pages.rnn_step.signal_demo_panel import SignalDemoPanel
+from gui.pages.rnn_step.word_tag_panel import WordTagPanel
 
 # shape id -> (title, inputs per step, outputs per step) for the diagram: "1" in / out at a step
 SHAPES = {
@@ -114,10 +117,16 @@ class RnnUsesPanel(QWidget):
         mto.addWidget(self.gates_button)
         mto.addWidget(self.digit_button)
         mto.addStretch(1)
-        self.many_to_many = SignalDemoPanel(page, ("forecast", "tag"), intro=(
+        self.signal_panel = SignalDemoPanel(page, ("forecast", "tag"), intro=(
             "<h3>Many-to-many: an output at every step</h3>Forecasting: after each sample the RNN "
             "guesses the next one, using everything it has seen. Tagging: after each sample it "
             "says whether the wave is rising or falling, which one sample alone cannot tell."))
+        self.word_panel = WordTagPanel(page, intro=(
+            "<h3>Many-to-many on words: a tag for every word</h3>A tagger reads a sentence and "
+            "names each word PERSON, PLACE or O (other). “paris” is a person in “paris met tom” "
+            "and a place in “tom flew to paris”; “green” is a surname after a first name: only "
+            "the context tells, so a lookup of each word's usual tag gets these wrong."))
+        self.many_to_many = self._many_to_many_box()
         for w in (self.one_to_one, self.one_to_many, self.many_to_one, self.many_to_many):
             self.stack.addWidget(w)
 
@@ -128,6 +137,35 @@ class RnnUsesPanel(QWidget):
         self.gates_button.clicked.connect(self.open_gates_page)
         self.digit_button.clicked.connect(self.readDigitRequested)
         self.select("many_to_many")
+
+    def _many_to_many_box(self) -> QWidget:
+        """The signal demo and the word tagger in one place, a small toggle choosing which."""
+        box = QWidget()
+        self.m2m_stack = QStackedWidget()
+        self.m2m_stack.addWidget(self.signal_panel)
+        self.m2m_stack.addWidget(self.word_panel)
+        self.signal_radio = QRadioButton("signal")
+        self.signal_radio.setToolTip("Many-to-many on a signal: forecast it, or tag each sample "
+                                     "rising / falling.")
+        self.words_radio = QRadioButton("words")
+        self.words_radio.setToolTip("Many-to-many on words: tag each word of a sentence PERSON, "
+                                    "PLACE or O.")
+        self.signal_radio.setChecked(True)
+        self.m2m_group = QButtonGroup(box)
+        self.m2m_group.addButton(self.signal_radio, 0)
+        self.m2m_group.addButton(self.words_radio, 1)
+        self.m2m_group.idClicked.connect(self.m2m_stack.setCurrentIndex)
+        toggle = QHBoxLayout()
+        toggle.addWidget(QLabel("Demo:"))
+        toggle.addWidget(self.signal_radio)
+        toggle.addWidget(self.words_radio)
+        toggle.addStretch(1)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(toggle)
+        layout.addWidget(self.m2m_stack, 1)
+        return box
 
     def select(self, shape: str) -> None:
         self.select_index(self._ids.index(shape))
@@ -148,5 +186,5 @@ class RnnUsesPanel(QWidget):
         return True
 
     def shutdown(self) -> None:
-        for panel in (self.one_to_one, self.many_to_many, self.char_panel):
+        for panel in (self.one_to_one, self.signal_panel, self.word_panel, self.char_panel):
             panel.shutdown()
