@@ -5,6 +5,7 @@ renames it over `path` with `os.replace` (atomic on POSIX and Windows when both 
 one file system, which the same folder guarantees). A write that fails half-way (disk full,
 permission denied, an exception in `write_fn`) removes the temporary file, leaves the previous
 file as it was, and raises `FileWriteError` with one sentence saying why.
+`copy_in_chunks` is the loop of every download: chunk by chunk, with progress and a cancel.
 """
 from __future__ import annotations
 
@@ -56,3 +57,26 @@ def atomic_write(path: str | Path, write_fn: Callable[[Path], None]) -> Path:
         temporary.unlink(missing_ok=True)
         raise FileWriteError(f"Could not write {path.name}: {_reason(exc)} ({kept}).") from exc
     return path
+
+
+CHUNK = 1 << 16
+
+
+def copy_in_chunks(response, out, digest, progress: Callable[[int, int], None] | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> bool:
+    """Copy an HTTP response (anything with `.read(n)` and `.headers`) into the open file
+    `out`, feeding each chunk to `digest` (a hashlib object) and calling
+    `progress(done_bytes, total_bytes)` after it (total 0 when the server does not say).
+    Returns False as soon as `should_stop()` is true (the caller removes the partial file),
+    True once the whole response is copied."""
+    total = int(response.headers.get("Content-Length") or 0)
+    done = 0
+    while chunk := response.read(CHUNK):
+        if should_stop is not None and should_stop():
+            return False
+        out.write(chunk)
+        digest.update(chunk)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
+    return True

@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from engine.data.shapes import make_shapes
+from engine.files import copy_in_chunks
 from engine.models import load_pretrained
 from engine.train import TrainConfig, TrainEvent, fit
 
@@ -342,7 +343,6 @@ def compare_runs(config: TransferConfig = TransferConfig(), modes=MODES,
 
 # -- torchvision's ImageNet models ---------------------------------------------------------------
 TORCHVISION_MODELS = {"resnet18": "ResNet18_Weights", "vgg16": "VGG16_Weights"}
-CHUNK = 1 << 16
 
 
 class WeightsError(Exception):
@@ -391,16 +391,8 @@ def download_weights(name: str, progress: Callable[[int, int], None] | None = No
     digest = hashlib.sha256()
     try:
         with opener(url, timeout=timeout) as response, open(part, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            while chunk := response.read(CHUNK):
-                if cancel is not None and cancel():
-                    raise DownloadCancelled(f"Download of {dest.name} cancelled.")
-                out.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
+            if not copy_in_chunks(response, out, digest, progress, cancel):
+                raise DownloadCancelled(f"Download of {dest.name} cancelled.")
         expected = dest.stem.rsplit("-", 1)[-1]
         if check_hash and not digest.hexdigest().startswith(expected):
             raise WeightsError(f"The download of {dest.name} is corrupt (its checksum does not "

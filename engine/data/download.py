@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Callable
 
 from engine.data.readers import DatasetError
+from engine.files import copy_in_chunks
 
 # Where downloads go: $STRIDES_GATES_CACHE, else ~/.cache/strides-gates (XDG_CACHE_HOME respected).
 CACHE_DIR = Path(os.environ.get("STRIDES_GATES_CACHE") or
                  Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "strides-gates")
-
-CHUNK = 1 << 16
 
 
 @dataclass
@@ -62,16 +61,8 @@ def fetch(urls: list[str], dest: Path, md5: str | None,
         try:
             digest = hashlib.md5()
             with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
-                total = int(response.headers.get("Content-Length") or 0)
-                done = 0
-                while chunk := response.read(CHUNK):
-                    if should_stop is not None and should_stop():
-                        raise DownloadCancelled(f"Download of {dest.name} cancelled.")
-                    out.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, total)
+                if not copy_in_chunks(response, out, digest, progress, should_stop):
+                    raise DownloadCancelled(f"Download of {dest.name} cancelled.")
             if md5 and digest.hexdigest() != md5:
                 errors.append(f"{url}: checksum mismatch")
                 continue
@@ -99,10 +90,8 @@ def download_dataset(name: str, root: Path | None = None,
         dest = root / res.folder / res.filename
         if dest.is_file() and _md5(dest) == res.md5:
             continue
-        report = None
-        if progress is not None:
-            def report(done, total, fn=res.filename):
-                progress(done, total, fn)
+        report = None if progress is None else (
+            lambda done, total, fn=res.filename: progress(done, total, fn))
         fetch(res.urls, dest, res.md5, report, should_stop)
         if dest.name.endswith(".tar.gz"):
             _extract(dest, root)
