@@ -9,25 +9,13 @@ from __future__ import annotations
 
 import json
 
-
-def _pair(v) -> tuple[int, int]:
-    if isinstance(v, (tuple, list)):
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+from engine.geometry import pair, raw_output_size, transposed_output_size
 
 
 def _arg(v):
     """An int when both directions agree (`3`), else a tuple (`(3, 2)`)."""
-    a, b = _pair(v)
+    a, b = pair(v)
     return a if a == b else (a, b)
-
-
-def _out(n: int, k: int, s: int, p: int, d: int = 1) -> int:
-    return (n + 2 * p - d * (k - 1) - 1) // s + 1
-
-
-def _out_transposed(n: int, k: int, s: int, p: int, op: int = 0, d: int = 1) -> int:
-    return (n - 1) * s - 2 * p + d * (k - 1) + op + 1
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -43,8 +31,8 @@ def conv2d_output_shape(in_shape: tuple[int, int, int], out_channels: int, kerne
                         stride=1, padding=0, dilation=1) -> tuple[int, int, int, int]:
     """(1, C_out, H_out, W_out) for an input of shape (C_in, H, W); sizes may be < 1."""
     _c, h, w = in_shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(_pair, (kernel_size, stride, padding, dilation))
-    return (1, out_channels, _out(h, kh, sh, ph, dh), _out(w, kw, sw, pw, dw))
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
+    return (1, out_channels, raw_output_size(h, kh, sh, ph, dh), raw_output_size(w, kw, sw, pw, dw))
 
 
 def conv2d_code(in_shape: tuple[int, int, int], out_channels: int, kernel_size, stride=1,
@@ -82,11 +70,11 @@ def pool2d_code(mode: str, kernel, stride=None, padding=0,
     """`nn.MaxPool2d(...)` or `nn.AvgPool2d(...)` (mode "max"/"avg") on an input (C, H, W)."""
     c, h, w = in_shape
     stride = kernel if stride is None else stride
-    (kh, kw), (sh, sw), (ph, pw) = _pair(kernel), _pair(stride), _pair(padding)
+    (kh, kw), (sh, sw), (ph, pw) = pair(kernel), pair(stride), pair(padding)
     cls = {"max": "MaxPool2d", "avg": "AvgPool2d"}[mode]
     args = _kwargs([("kernel_size", _arg(kernel), None), ("stride", _arg(stride), _arg(kernel)),
                     ("padding", _arg(padding), 0)])
-    shape = (1, c, _out(h, kh, sh, ph), _out(w, kw, sw, pw))
+    shape = (1, c, raw_output_size(h, kh, sh, ph), raw_output_size(w, kw, sw, pw))
     return "\n".join([
         "import torch", "from torch import nn", "",
         f"pool = nn.{cls}({args})",
@@ -102,7 +90,7 @@ def conv1d_code(in_channels: int, out_channels: int, length: int, kernel_size: i
                     ("kernel_size", int(kernel_size), None), ("stride", int(stride), 1),
                     ("padding", int(padding), 0), ("dilation", int(dilation), 1),
                     ("bias", bool(bias), True)])
-    shape = (1, out_channels, _out(length, kernel_size, stride, padding, dilation))
+    shape = (1, out_channels, raw_output_size(length, kernel_size, stride, padding, dilation))
     return "\n".join([
         "import torch", "from torch import nn", "",
         f"conv = nn.Conv1d({args})",
@@ -117,14 +105,14 @@ def conv_transpose2d_code(in_shape: tuple[int, int, int], out_channels: int, ker
     """`nn.ConvTranspose2d(...)` on an input (C_in, H, W), with the output shape
     H_out = (H - 1)·s - 2p + d·(k - 1) + output_padding + 1."""
     c_in, h, w = in_shape
-    (kh, kw), (sh, sw), (ph, pw) = _pair(kernel_size), _pair(stride), _pair(padding)
-    (oph, opw), (dh, dw) = _pair(output_padding), _pair(dilation)
+    (kh, kw), (sh, sw), (ph, pw) = pair(kernel_size), pair(stride), pair(padding)
+    (oph, opw), (dh, dw) = pair(output_padding), pair(dilation)
     args = _kwargs([("in_channels", int(c_in), None), ("out_channels", int(out_channels), None),
                     ("kernel_size", _arg(kernel_size), None), ("stride", _arg(stride), 1),
                     ("padding", _arg(padding), 0), ("output_padding", _arg(output_padding), 0),
                     ("dilation", _arg(dilation), 1), ("bias", bool(bias), True)])
-    shape = (1, out_channels, _out_transposed(h, kh, sh, ph, oph, dh),
-             _out_transposed(w, kw, sw, pw, opw, dw))
+    shape = (1, out_channels, transposed_output_size(h, kh, sh, ph, oph, dh),
+             transposed_output_size(w, kw, sw, pw, opw, dw))
     return "\n".join([
         "import torch", "from torch import nn", "",
         f"up = nn.ConvTranspose2d({args})",

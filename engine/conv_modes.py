@@ -15,15 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.geometry import pair
 from engine.steps import LazySteps
-
-
-def _pair(v, name: str) -> tuple[int, int]:
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
 
 
 def _finite(a: np.ndarray, what: str) -> None:
@@ -241,8 +234,8 @@ def conv_transpose2d_trace(x, w, bias=None, stride=1, padding=0, output_padding=
         raise ValueError(f"the kernel has {w.shape[0]} input channels but the input has {x.shape[0]}")
     _finite(x, "input")
     _finite(w, "kernel")
-    s, p = _pair(stride, "stride"), _pair(padding, "padding")
-    op, d = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
+    s, p = pair(stride, "stride"), pair(padding, "padding")
+    op, d = pair(output_padding, "output_padding"), pair(dilation, "dilation")
     if min(s) < 1 or min(d) < 1:
         raise ValueError("stride and dilation must be at least 1")
     if min(p) < 0 or min(op) < 0:

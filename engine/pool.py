@@ -13,17 +13,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.geometry import pair
 from engine.steps import LazySteps
 
 MODES = ("max", "avg")
-
-
-def _pair(v, name: str) -> tuple[int, int]:
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
 
 
 def pool_output_size(n: int, k: int, stride: int, padding: int = 0) -> int:
@@ -129,9 +122,9 @@ def pool2d_trace(x, kernel_size, stride=None, padding=0, mode: str = "max") -> P
         raise ValueError(f"the input must have shape (H, W) or (C, H, W), got {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("the input contains NaN or infinity")
-    k = _pair(kernel_size, "kernel_size")
-    s = k if stride is None else _pair(stride, "stride")
-    p = _pair(padding, "padding")
+    k = pair(kernel_size, "kernel_size")
+    s = k if stride is None else pair(stride, "stride")
+    p = pair(padding, "padding")
     _check(x, k, s, p)
 
     xt = torch.from_numpy(x)[None]  # (1, C, H, W)
