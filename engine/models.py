@@ -48,15 +48,12 @@ def _flat_size(features: nn.Module, input_shape: tuple[int, int, int]) -> int:
         return int(features(torch.zeros(1, *input_shape)).numel())
 
 
-class LeNet5(nn.Module):
-    """LeNet-5 (ReLU + max-pool variant): conv 6 k5 pad 2, pool, conv 16 k5, pool, fc 120-84-n."""
+class _TwoConvNet(nn.Module):
+    """conv 6 k5, pool 2, conv 16 k5, pool 2, fc 120-84-n: LeNet-5 and the CIFAR net's layers."""
 
-    def __init__(self, input_shape=(1, 28, 28), num_classes=10, dropout=0.0, batchnorm=False,
-                 activation="relu"):
+    def __init__(self, input_shape, num_classes, dropout, batchnorm, activation, pad: int):
         super().__init__()
-        c, h, _ = input_shape
-        pad = 2 if h == 28 else 0  # 28x28 is padded to LeNet's original 32x32
-        act = activation
+        c, act = input_shape[0], activation
         self.features = nn.Sequential(
             *_conv_block(c, 6, 5, pad, batchnorm, act), nn.MaxPool2d(2),
             *_conv_block(6, 16, 5, 0, batchnorm, act), nn.MaxPool2d(2),
@@ -72,26 +69,21 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-class CifarNet(nn.Module):
+class LeNet5(_TwoConvNet):
+    """LeNet-5 (ReLU + max-pool variant): conv 6 k5 pad 2, pool, conv 16 k5, pool, fc 120-84-n."""
+
+    def __init__(self, input_shape=(1, 28, 28), num_classes=10, dropout=0.0, batchnorm=False,
+                 activation="relu"):
+        pad = 2 if input_shape[1] == 28 else 0  # 28x28 is padded to LeNet's original 32x32
+        super().__init__(input_shape, num_classes, dropout, batchnorm, activation, pad)
+
+
+class CifarNet(_TwoConvNet):
     """The classic small CIFAR-10 net: conv 3->6 k5, pool 2, conv 6->16 k5, pool 2, fc 400-120-84-n."""
 
     def __init__(self, input_shape=(3, 32, 32), num_classes=10, dropout=0.0, batchnorm=False,
                  activation="relu"):
-        super().__init__()
-        c, act = input_shape[0], activation
-        self.features = nn.Sequential(
-            *_conv_block(c, 6, 5, 0, batchnorm, act), nn.MaxPool2d(2),
-            *_conv_block(6, 16, 5, 0, batchnorm, act), nn.MaxPool2d(2),
-        )
-        flat = _flat_size(self.features, tuple(input_shape))
-        self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(flat, 120), make_activation(act), nn.Dropout(dropout),
-            nn.Linear(120, 84), make_activation(act), nn.Dropout(dropout),
-            nn.Linear(84, num_classes),
-        )
-
-    def forward(self, x):
-        return self.classifier(self.features(x))
+        super().__init__(input_shape, num_classes, dropout, batchnorm, activation, pad=0)
 
 
 class TinyVGG(nn.Module):

@@ -41,7 +41,7 @@ from torch import nn
 
 from engine.data.shapes import make_shapes
 from engine.files import copy_in_chunks
-from engine.models import load_pretrained
+from engine.models import load_pretrained, parameter_count
 from engine.train import TrainConfig, TrainEvent, fit
 
 MODES = ("scratch", "frozen", "finetune")
@@ -161,7 +161,8 @@ def trainable_parameters(model: nn.Module) -> int:
 
 
 def total_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+    """Every parameter, trainable or frozen."""
+    return parameter_count(model)
 
 
 @dataclass
