@@ -94,6 +94,7 @@ class TwoDTab(QGroupBox):
         self.train_button = QPushButton("Train a 2-D model")
         self.train_button.setToolTip("Start from random 2-D vectors and train in the background")
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop training; the points stay where the training left them")
         self.stop_button.setEnabled(False)
         self.train_status = QLabel("Press Train: every word starts at a random point.")
         self.train_status.setWordWrap(True)

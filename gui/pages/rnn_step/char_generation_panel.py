@@ -39,16 +39,27 @@ class CharGenerationPanel(QWidget):
         self._training = None   # (model, vocab, file name) while a run is going
 
         self.prompt_edit = QLineEdit("The keeper ")
+        self.prompt_edit.setToolTip("The text the model reads first; it then writes on from "
+                                    "there (Enter generates)")
         self.temperature_slider = QSlider(Qt.Horizontal, minimum=0, maximum=200, value=70)
         self.temperature_slider.setToolTip("0: always the likeliest character; higher: more surprising")
         self.temperature_label = QLabel()
         self.length_spin = QSpinBox(minimum=1, maximum=1000, value=200)
         self.seed_spin = QSpinBox(minimum=0, maximum=9999, value=0)
+        self.length_spin.setToolTip("How many characters to generate after the prompt")
+        self.seed_spin.setToolTip("Seeds the sampling: the same seed and temperature write the "
+                                  "same text")
         self.generate_button = QPushButton("Generate")
         self.train_button = QPushButton("Train on a text file…")
         self.stop_button = QPushButton("Stop training")
         self.stop_button.setEnabled(False)
         self.builtin_button = QPushButton("Use the shipped model")
+        self.generate_button.setToolTip("Sample the next character from the model's "
+                                        "probabilities, feed it back in, repeat")
+        self.train_button.setToolTip("Train a fresh character LSTM on a text file of your own, "
+                                     "in the background")
+        self.stop_button.setToolTip("Stop training and keep the model trained so far")
+        self.builtin_button.setToolTip("Go back to the LSTM trained on the built-in stories")
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.model_label = QLabel()

@@ -63,6 +63,8 @@ class MemoryRacePanel(QWidget):
         self.length_spin = QSpinBox(minimum=2, maximum=200, value=50, singleStep=10)
         self.length_spin.setToolTip("T: how many numbers each sequence has")
         self.hidden_spin = QSpinBox(minimum=4, maximum=64, value=32)
+        self.hidden_spin.setToolTip("Hidden units of each cell: the length of h_t (the same for "
+                                    "all three)")
         self.steps_spin = QSpinBox(minimum=50, maximum=5000, value=1200, singleStep=100)
         self.steps_spin.setToolTip("Training steps for each cell (batches of 64)")
         default_clip = AddingRace.clip_grad_norm
@@ -72,9 +74,14 @@ class MemoryRacePanel(QWidget):
                                    "(torch.nn.utils.clip_grad_norm_)")
         self.clip_spin = QDoubleSpinBox(minimum=0.01, maximum=100.0, decimals=2, singleStep=0.5,
                                         value=default_clip if default_clip is not None else 1.0)
+        self.clip_spin.setToolTip("The largest gradient norm a step may have when clipping is on")
         self.clip_spin.setEnabled(self.clip_check.isChecked())
         self.train_button = QPushButton("Race RNN, LSTM and GRU")
         self.stop_button = QPushButton("Stop")
+        self.train_button.setToolTip("Train a plain RNN, then an LSTM, then a GRU on the same "
+                                     "adding-task data from the same seed, and plot their "
+                                     "validation MSE")
+        self.stop_button.setToolTip("Stop the race; the curves drawn so far stay")
         self.stop_button.setEnabled(False)
         self.status_label = style.set_role(
             QLabel("Press the button: each cell starts from random weights."), "title")

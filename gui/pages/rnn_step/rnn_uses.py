@@ -26,6 +26,13 @@ SHAPES = {
     "many_to_one": ("many-to-one", "1111", "...1"),
     "many_to_many": ("many-to-many", "1111", "1111"),
 }
+TIPS = {
+    "one_to_one": "One input, one output, no sequence: a feed-forward net, for contrast",
+    "one_to_many": "One input, a sequence out: a character model writes text",
+    "many_to_one": "A sequence in, one answer at the end: a sentence's sentiment, a digit read "
+                   "row by row",
+    "many_to_many": "An output at every step: forecast or tag each sample, or tag each word",
+}
 IN_COLOR, CELL_COLOR, OUT_COLOR = QColor("#4a78c2"), QColor("#7a7a7a"), QColor("#e07b1a")
 
 
@@ -83,6 +90,7 @@ class RnnUsesPanel(QWidget):
             b = QToolButton()
             b.setCheckable(True)
             b.setText(SHAPES[shape][0])
+            b.setToolTip(TIPS[shape])
             b.setIcon(QIcon(shape_pixmap(shape)))
             b.setIconSize(QSize(150, 96))
             b.setToolButtonStyle(Qt.ToolButtonTextUnderIcon)
@@ -114,6 +122,10 @@ class RnnUsesPanel(QWidget):
             "<p>A digit read row by row: 28 rows of 28 pixels in, one digit out.</p>"))
         self.gates_button = QPushButton("Open the sentiment model on the “LSTM && GRU gates” page")
         self.digit_button = QPushButton("Read a drawn digit row by row")
+        self.gates_button.setToolTip("An LSTM reads a sentence word by word; its last hidden "
+                                     "state decides positive or negative")
+        self.digit_button.setToolTip("Open the “Read a digit row by row” tab with the digit drawn "
+                                     "on the “Draw a digit” page")
         mto.addWidget(self.gates_button)
         mto.addWidget(self.digit_button)
         mto.addStretch(1)

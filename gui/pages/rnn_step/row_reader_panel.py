@@ -33,10 +33,13 @@ class RowReaderPanel(QWidget):
         self.samples: np.ndarray | None = None   # (10, 28, 28) generated digits 0-9, made on first use
 
         self.drawn_button = QPushButton("Read the digit drawn on the “Draw a digit” page")
+        self.drawn_button.setToolTip("Feed your drawing to the trained model, one row of 28 "
+                                     "pixels per time step")
         self.sample_combo = QComboBox()
         self.sample_combo.addItem("sample digit …", None)
         for d in range(10):
             self.sample_combo.addItem(f"sample {d}", d)
+        self.sample_combo.setToolTip("Read a generated sample of this digit instead of a drawing")
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.verdict = style.set_role(QLabel(), "big")

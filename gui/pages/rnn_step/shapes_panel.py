@@ -33,6 +33,18 @@ class ShapesPanel(QWidget):
         self.bidirectional_check = QCheckBox("bidirectional")
         self.batch_first_check = QCheckBox("batch_first")
         self.batch_first_check.setChecked(True)
+        self.cell_combo.setToolTip("The torch module: nn.RNN, nn.LSTM (which also returns a cell "
+                                   "state c_n) or nn.GRU")
+        self.input_spin.setToolTip("Features per time step: the length of each input x_t")
+        self.hidden_spin.setToolTip("Hidden units per layer and direction: the length of h_t")
+        self.layers_spin.setToolTip("Stacked layers: each layer reads the h_t sequence of the "
+                                    "layer below")
+        self.batch_spin.setToolTip("Sequences run together: the input's batch dimension")
+        self.seq_spin.setToolTip("Time steps per sequence: how many x_t each one has")
+        self.bidirectional_check.setToolTip("A second RNN reads each sequence backwards: output "
+                                            "has 2·hidden features, h_n twice the rows")
+        self.batch_first_check.setToolTip("Input and output laid out (batch, seq_len, …) instead "
+                                          "of (seq_len, batch, …); h_n and c_n keep batch second")
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
         form.addRow("cell", self.cell_combo)

@@ -41,9 +41,13 @@ class SignalDemoPanel(QWidget):
             self.task_combo.addItem(TASKS[key], key)
         self.task_combo.setVisible(len(tasks) > 1)
         self.task_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.task_combo.setToolTip("Forecast: guess the next sample at every step; tag: say at "
+                                   "every step whether the wave rises or falls next")
         self.kind_combo = QComboBox()
         self.kind_combo.addItems(SIGNAL_KINDS)
         self.noise_spin = QDoubleSpinBox(minimum=0.0, maximum=0.5, singleStep=0.02, value=0.03)
+        self.kind_combo.setToolTip("The wave the net learns")
+        self.noise_spin.setToolTip("Standard deviation of the Gaussian noise added to every sample")
         self.cell_combo = QComboBox()
         for key, label in (("gru", "GRU"), ("lstm", "LSTM"), ("rnn", "RNN")):
             self.cell_combo.addItem(label, key)
@@ -52,6 +56,14 @@ class SignalDemoPanel(QWidget):
         self.train_button = QPushButton("Train")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
+        self.cell_combo.setToolTip("The recurrent layer that reads the signal (the one-to-one "
+                                   "net has none)")
+        self.hidden_spin.setToolTip("Hidden units: the length of h_t (the one-to-one net: units "
+                                    "of its hidden layer)")
+        self.steps_spin.setToolTip("Training steps, one batch of 8 windows each")
+        self.train_button.setToolTip("Train from random weights (seeded); the prediction is "
+                                     "redrawn as it learns")
+        self.stop_button.setToolTip("Stop training; the last prediction stays")
         self.score_label = style.set_role(
             QLabel("Press Train: the net starts from random weights."), "title")
         self.score_label.setWordWrap(True)

@@ -82,12 +82,18 @@ class StepThroughPanel(QWidget):
         self.source_combo = QComboBox()
         for key, label in SOURCES.items():
             self.source_combo.addItem(label, key)
+        self.source_combo.setToolTip("What the RNN reads, one token x_t per step: words, "
+                                     "characters or signal samples")
         self.text_edit = QLineEdit(self.settings.text)
         self.text_edit.setPlaceholderText("a sentence, some characters, or numbers")
         # Not focused on opening, so arrows / Space / a clicker step at once; click to type.
         self.text_edit.setFocusPolicy(Qt.ClickFocus)
         self.text_edit.setMinimumWidth(200)
+        self.text_edit.setToolTip(f"The sequence: a sentence, some characters, or comma-separated "
+                                  f"numbers (the first {MAX_TOKENS} tokens); Enter runs it")
         self.apply_button = QPushButton("Run")
+        self.apply_button.setToolTip("Rebuild the RNN for this sequence and step through it "
+                                     "from the first token")
         self.weights_combo = QComboBox()
         self.weights_combo.addItem("random weights (seeded)", "random")
         self.weights_combo.addItem("trained sentiment RNN (shipped)", "trained")
@@ -96,6 +102,10 @@ class StepThroughPanel(QWidget):
         self.hidden_spin = QSpinBox(minimum=1, maximum=64, value=self.settings.hidden)
         self.features_spin = QSpinBox(minimum=1, maximum=32, value=self.settings.features)
         self.seed_spin = QSpinBox(minimum=0, maximum=9999, value=self.settings.seed)
+        self.hidden_spin.setToolTip("Hidden units of the nn.RNN: the length of h_t")
+        self.features_spin.setToolTip("Input features per token: the length of x_t (the "
+                                      "embedding size; 1 for a signal)")
+        self.seed_spin.setToolTip("Seeds the embedding and the weights W_x, W_h, b")
         self.unit_spin = QSpinBox(minimum=0, maximum=self.settings.hidden - 1)
         self.unit_spin.setToolTip("The hidden unit whose equation is written out "
                                   "(or click a cell of h_t)")

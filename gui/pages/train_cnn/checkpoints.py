@@ -124,6 +124,10 @@ class CheckpointButtons(QWidget):
         self.save_button.clicked.connect(self.ask_save_path)
         self.load_button = QPushButton("Load checkpoint…")
         self.load_button.clicked.connect(self.ask_load_path)
+        self.save_button.setToolTip("Save the trained model to a .pt file: its weights, its "
+                                    "settings, its curves and its confusion matrix")
+        self.load_button.setToolTip("Open a saved .pt checkpoint: its model, settings, curves "
+                                    "and confusion matrix come back")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.save_button)

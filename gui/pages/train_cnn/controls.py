@@ -91,15 +91,21 @@ class TrainControls(QWidget):
         form.addRow(self.download_progress)
         self.train_size_spin = b.spin("train_size", QSpinBox(
             minimum=0, maximum=60000, singleStep=1000, specialValueText="all"))
+        self.train_size_spin.setToolTip("How many training images to learn from, a seeded random "
+                                         "subset (\"all\": the whole training set)")
         form.addRow("Training images", self.train_size_spin)
         self.test_size_spin = b.spin("test_size", QSpinBox(
             minimum=0, maximum=10000, singleStep=500, specialValueText="all"))
+        self.test_size_spin.setToolTip("Held-out images scored after every epoch for the test "
+                                        "accuracy; never trained on (\"all\": the whole test set)")
         form.addRow("Test images", self.test_size_spin)
         col.addWidget(data_box)
 
         model_box, form = _form("Model")
         archs = {a: models.ARCHITECTURE_LABELS.get(a, a) for a in PAGE_ARCHS}
         self.arch_combo = b.combo("arch", _combo(archs), archs)
+        self.arch_combo.setToolTip("The architecture to train; the table below lists its layers, "
+                                   "output shapes and parameters")
         form.addRow("Network", self.arch_combo)
         activations = {a: ACTIVATION_LABELS.get(a, a) for a in models.ACTIVATIONS}
         self.activation_combo = b.combo("activation", _combo(activations), activations)
@@ -108,8 +114,13 @@ class TrainControls(QWidget):
         form.addRow("Activation", self.activation_combo)
         self.dropout_spin = b.spin("dropout", QDoubleSpinBox(minimum=0.0, maximum=0.9,
                                                              singleStep=0.1, decimals=2))
+        self.dropout_spin.setToolTip("Probability p that nn.Dropout zeroes each unit of the "
+                                     "classifier while training (none at test time); 0: off")
         form.addRow("Dropout", self.dropout_spin)
         self.batchnorm_check = b.check("batchnorm", QCheckBox("Batch normalisation"))
+        self.batchnorm_check.setToolTip("A batch norm layer after every convolution (every "
+                                        "hidden layer of the MLP): it rescales each channel to "
+                                        "mean 0, variance 1 over the batch")
         form.addRow(self.batchnorm_check)
         self.layer_table = LayerTable()
         self.layer_table.setMinimumHeight(200)
@@ -121,18 +132,26 @@ class TrainControls(QWidget):
 
         hyper_box, form = _form("Training")
         self.optimizer_combo = b.combo("optimizer", _combo(OPTIMIZERS), OPTIMIZERS)
+        self.optimizer_combo.setToolTip("How each step moves the weights along the gradient: "
+                                        "Adam adapts the step per weight; SGD uses the learning "
+                                        "rate and momentum")
         form.addRow("Optimizer", self.optimizer_combo)
         lr = QDoubleSpinBox(minimum=1e-5, maximum=100.0, decimals=5)
         lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
         self.lr_spin = b.spin("lr", lr)
+        self.lr_spin.setToolTip("Step size η (SGD: w ← w − η·∂L/∂w): too large "
+                                "diverges, too small learns slowly")
         form.addRow("Learning rate", self.lr_spin)
         self.momentum_spin = b.spin("momentum", QDoubleSpinBox(minimum=0.0, maximum=0.99,
                                                                singleStep=0.05, decimals=2))
         self.momentum_spin.setToolTip("SGD only: how much of the last step each step keeps")
         form.addRow("Momentum", self.momentum_spin)
         self.batch_spin = b.spin("batch_size", QSpinBox(minimum=1, maximum=4096))
+        self.batch_spin.setToolTip("Images per training step: one gradient step per batch")
         form.addRow("Batch size", self.batch_spin)
         self.epochs_spin = b.spin("epochs", QSpinBox(minimum=1, maximum=200))
+        self.epochs_spin.setToolTip("Passes over the training images; the test accuracy is "
+                                    "scored after each one")
         form.addRow("Epochs", self.epochs_spin)
         self.seed_spin = b.spin("seed", QSpinBox(minimum=0, maximum=999999))
         self.seed_spin.setToolTip("Seeds the initial weights, the shuffling and the subsets: "
@@ -140,6 +159,8 @@ class TrainControls(QWidget):
         form.addRow("Seed", self.seed_spin)
         devices = {"auto": "Automatic", **{d: d.upper() for d in available_devices()}}
         self.device_combo = b.combo("device", _combo(devices), devices)
+        self.device_combo.setToolTip("Where the training runs; Automatic picks a GPU (CUDA or "
+                                     "MPS) when there is one, else the CPU")
         form.addRow("Device", self.device_combo)
         self.notes_button = QPushButton("The notes' recipe")
         self.notes_button.setToolTip("SGD, learning rate 0.001, momentum 0.9, batch size 4")

@@ -17,6 +17,11 @@ class RunBar(QWidget):
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
+        self.start_button.setToolTip("Train a new network from its seeded initial weights with "
+                                     "the settings on the left")
+        self.pause_button.setToolTip("Pause the run, or resume it where it paused")
+        self.stop_button.setToolTip("End the run now; the model trained so far is kept (and can "
+                                    "be saved)")
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("%p%")
         self.checkpoints = CheckpointButtons()
