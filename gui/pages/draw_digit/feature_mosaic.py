@@ -1,7 +1,7 @@
 """`FeatureMapMosaic`: every conv layer's feature maps, each layer tiled into ONE image with
 thin gaps between its maps, under a title naming the layer.
 
-One image per layer (not one view per map) keeps the per-stroke update to one `setImage` a
+One image per layer (not one view per map) keeps the per-stroke update to one `set_pixels` a
 layer; the tiling is one gather through an index made when the model changes.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
-from gui.widgets.pixel_image import PixelImage, crisp_pixels, gray8
+from gui.widgets.pixel_image import PixmapImage, crisp_pixels, gray8
 
 GAP_VALUE = 90        # gap colour (of 255): visible between black map backgrounds
 TITLE_HEIGHT = 22     # pixels for each layer's title
@@ -40,7 +40,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         crisp_pixels(self)
         self.boxes: list[pg.ViewBox] = []
         self.labels: list[pg.LabelItem] = []
-        self.images: list[PixelImage] = []
+        self.images: list[PixmapImage] = []
         self._shapes: list[tuple[int, int, int]] = []   # (C, H, W) of each layer
         self._index: list[np.ndarray] = []               # each layer's mosaic_index
         self._tiles: list[np.ndarray] = []               # the (C, H, W) maps last shown
@@ -60,7 +60,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
                                      enableMouse=False)
             box.setMenuEnabled(False)
             box.setRange(QRectF(0, 0, index.shape[1], index.shape[0]), padding=0.01)
-            image = PixelImage()
+            image = PixmapImage()
             box.addItem(image)
             self.boxes.append(box)
             self.labels.append(label)

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from engine.digits import BOX, SIZE
-from gui.widgets.pixel_image import PixelImage, crisp_pixels, gray8, to_argb32
+from gui.widgets.pixel_image import PixmapImage, crisp_pixels, gray8, to_argb32
 
 CROP_SIDE = 192           # the ink box is shown resampled into a square of this many pixels
 HEAT_ALPHA = 170          # peak opacity of the heat overlay (of 255)
@@ -51,7 +51,7 @@ class StageStrip(pg.GraphicsLayoutWidget):
         crisp_pixels(self)
         self.captions: list[pg.LabelItem] = []
         self.boxes: list[pg.ViewBox] = []
-        self.images: list[PixelImage] = []
+        self.images: list[PixmapImage] = []
         self._values = [np.zeros((0, 0), np.float32) for _ in captions]
         for col, (text, side) in enumerate(zip(captions, SIDES)):
             self.captions.append(self.ci.addLabel(text, row=0, col=col, size="9pt"))
@@ -60,11 +60,11 @@ class StageStrip(pg.GraphicsLayoutWidget):
                                      enableMouse=False)
             box.setMenuEnabled(False)
             box.setRange(QRectF(0, 0, side, side), padding=0.03)
-            image = PixelImage()
+            image = PixmapImage()
             box.addItem(image)
             self.boxes.append(box)
             self.images.append(image)
-        self.overlay = PixelImage()          # ARGB heat over the last image
+        self.overlay = PixmapImage()          # ARGB heat over the last image
         self.overlay.setZValue(1)
         self.boxes[-1].addItem(self.overlay)
         self._lut = heat_lut()

@@ -185,7 +185,8 @@ class NetworkPage(Page):
         """(1, 28, 28): the test digit chosen, or the drawing as the model sees it."""
         if self.settings.source == "test":
             return self.images[self.settings.test_index]
-        stages = preprocess_stages(self.canvas.image())
+        # only the canvas' ink box: preprocessing crops to the ink first, so the result is the same
+        stages = preprocess_stages(self.canvas.ink_region()[0])
         meta = getattr(self.model, "meta", None)
         return model_input(stages.centred, meta).numpy()
 
@@ -280,7 +281,8 @@ class NetworkPage(Page):
                 self.strip.select(layer, index, window)
                 return
             target = producer
-        explanation = explain_unit(self.model, self.current_input(), target, index)
+        # the input the trace ran on (not the drawing preprocessed again)
+        explanation = explain_unit(self.model, self.trace.input, target, index)
         self.unit_panel.show_explanation(explanation)
         self.strip.select(layer, index, explanation.window)
 
