@@ -4,7 +4,8 @@ import pytest
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 
-from gui.widgets.matrix_view import NOT_YET_RGBA, MatrixView
+from gui.widgets.cell_items import NOT_YET_RGBA
+from gui.widgets.matrix_view import MatrixView
 
 # the diverging map's 256 colours, as the view must paint them
 DIVERGING = pg.colormap.get("CET-D1").getLookupTable(nPts=256, alpha=False).astype(int)
@@ -34,6 +35,19 @@ def test_cells_are_painted_through_the_colour_map(view):
         assert np.abs(shown_rgb(view, r, c) - expected_rgb(v)).max() <= 3, (r, c)
     assert view.cell_texts() == ["-1.00", "0.00", "0.50", "1.00"]
     assert tuple(view.colorbar.levels()) == (-1.0, 1.0)
+
+
+def test_new_values_repaint_the_cached_image_and_numbers(view):
+    """The image and numbers are drawn from Qt's item cache between updates: a new matrix (and
+    a highlight moved over the old one) must still show the new colours and numbers."""
+    view.set_matrix(np.array([[-1.0, 0.0], [0.5, 1.0]], np.float32), levels=(-1, 1))
+    assert np.abs(shown_rgb(view, 0, 0) - expected_rgb(-1.0)).max() <= 3
+    view.set_highlight((0, 0, 1, 1))
+    view.set_matrix(np.array([[1.0, 0.0], [0.5, -1.0]], np.float32), levels=(-1, 1))
+    view.set_highlight((1, 1, 1, 1))
+    assert np.abs(shown_rgb(view, 0, 0) - expected_rgb(1.0)).max() <= 3
+    assert np.abs(shown_rgb(view, 1, 1) - expected_rgb(-1.0)).max() <= 3
+    assert view.cell_texts() == ["1.00", "0.00", "0.50", "-1.00"]
 
 
 def test_tiny_negatives_are_not_shown_as_minus_zero(view):

@@ -2,24 +2,30 @@
 
 Used for inputs, kernels, feature maps, pooling windows and gate heatmaps. Animations update it
 every step, so (pyqtgraph's performance notes):
-- the image, the cover and the highlight rectangles are made once; an update calls `setImage`
-  with fixed levels and the colour map's lookup table;
+- the image, the cover and the highlight rectangles are made once; an update colours the values
+  through the colour map in numpy and hands the cells to one premultiplied QImage (`CellImage`);
 - all the cell numbers are drawn by ONE graphics item in one paint call (not one TextItem per
   cell), with the font sized to the cell on screen (within the presenter scale's limits), so
   they stay readable on a projector, and none drawn where a cell is too small to read one;
 - cells not computed yet are hidden under a neutral cover (`mask=` / `set_filled`), so an
-  animation step only uncovers a cell instead of re-rendering the map.
+  animation step only uncovers a cell instead of re-rendering the map;
+- the image, the tint and the numbers are painted from Qt's device-coordinate cache (a pixmap)
+  unless `cache_image=False`: a step that moves a highlight over them blits the pixmap instead
+  of scaling the image and laying out the numbers again; views whose values change every step
+  pass False.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
+from PySide6.QtCore import QRectF, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
+from shiboken6 import isValid
 
 from gui import style
-from gui.widgets.pixel_image import PixelImage, rgba_lut
+from gui.widgets.cell_items import CellCover, CellImage, CellNumbers, cell_text
+from gui.widgets.pixel_image import argb_lut, rgba_lut
 
 COLORMAPS = {
     "gray": lambda: pg.colormap.get("CET-L1"),       # black -> white, for images
@@ -27,133 +33,6 @@ COLORMAPS = {
     "viridis": lambda: pg.colormap.get("viridis"),
     "magma": lambda: pg.colormap.get("magma"),
 }
-NOT_YET_RGBA = (236, 236, 236, 255)   # cells an animation has not reached yet
-LUT_PATH_CELLS = 128 * 128            # larger maps are coloured by pyqtgraph's lookup table
-
-
-def _number(fmt: str, v: float) -> str:
-    """A cell's number; "-0.00" (a tiny negative rounded away) is shown as "0.00"."""
-    if v != v or v in (float("inf"), float("-inf")):
-        return str(v)
-    text = fmt.format(v)
-    if text.startswith("-") and not any(ch in "123456789" for ch in text.split("e")[0]):
-        return text[1:]
-    return text
-
-
-def _changed_rect(old: np.ndarray, new: np.ndarray) -> QRectF | None:
-    """The cells (x = column, y = row) spanning every difference of two same-shape masks."""
-    if np.array_equal(old, new):       # the usual case for a photo shown whole: no index work
-        return None
-    rows, cols = np.nonzero(old != new)
-    return QRectF(int(cols.min()), int(rows.min()), int(cols.max() - cols.min()) + 1,
-                  int(rows.max() - rows.min()) + 1)
-
-
-class CellCover(pg.GraphicsObject):
-    """Covers the cells an animation has not reached yet (mask False) with a neutral colour.
-
-    A new mask repaints only the rectangle of cells that changed (one cell per animation step),
-    where re-setting a cover image would repaint the whole map."""
-
-    def __init__(self):
-        super().__init__()
-        self.mask = np.ones((0, 0), bool)     # (H, W) True: uncovered
-        self._image: QImage | None = None
-
-    def set_mask(self, mask: np.ndarray | None) -> None:
-        mask = np.ones(self.mask.shape, bool) if mask is None else np.asarray(mask, bool)
-        if mask.shape != self.mask.shape:
-            self.prepareGeometryChange()
-            dirty = None
-        else:
-            dirty = _changed_rect(self.mask, mask)
-            if dirty is None:
-                return
-        self.mask = mask.copy()
-        rgba = np.zeros(mask.shape + (4,), np.uint8)
-        rgba[~mask] = NOT_YET_RGBA
-        self._image = None if mask.all() else QImage(
-            rgba.data, mask.shape[1], mask.shape[0], 4 * mask.shape[1],
-            QImage.Format_RGBA8888).convertToFormat(QImage.Format_ARGB32_Premultiplied)
-        if dirty is None:
-            self.update()
-        else:
-            self.update(dirty)
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self.mask.shape[1], self.mask.shape[0])
-
-    def paint(self, painter, *args) -> None:
-        if self._image is not None:
-            painter.drawImage(self.boundingRect(), self._image)
-
-
-class CellNumbers(pg.GraphicsObject):
-    """The numbers of every cell of an (H, W) grid, painted in one go in device pixels."""
-
-    def __init__(self):
-        super().__init__()
-        # (H, W); not `self.shape`, which would hide QGraphicsItem.shape(), which Qt calls on
-        # every mouse press (a tuple there is a segfault)
-        self.grid_shape = (0, 0)
-        self.texts: list[str] = []
-        self.dark_text = np.zeros(0, bool)   # (H*W,) True: black text (light cell)
-        self.shown = np.zeros(0, bool)       # (H*W,) False: cell blank (not computed yet)
-        self.setZValue(3)
-
-    def set_cells(self, shape, texts, dark_text, shown) -> None:
-        self.prepareGeometryChange()
-        self.grid_shape, self.texts, self.dark_text, self.shown = shape, texts, dark_text, shown
-        self.update()
-
-    def set_shown(self, shown: np.ndarray) -> None:
-        """Which cells show their number; repaints only the cells that changed."""
-        old, self.shown = self.shown, shown
-        if old.shape != shown.shape or self.grid_shape[0] * self.grid_shape[1] != shown.size:
-            self.update()
-            return
-        dirty = _changed_rect(old.reshape(self.grid_shape), shown.reshape(self.grid_shape))
-        if dirty is not None:
-            self.update(dirty)
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self.grid_shape[1], self.grid_shape[0])
-
-    def paint(self, painter, *args) -> None:
-        h, w = self.grid_shape
-        if not self.texts or h * w == 0:
-            return
-        t = painter.transform()
-        cell_w, cell_h = abs(t.m11()), abs(t.m22())
-        longest = max((len(s) for s in self.texts), default=1) or 1
-        px = int(min(cell_h * 0.5, cell_w / (0.62 * longest + 0.4), style.px("cell_max")))
-        if px < style.MIN_READABLE_PX:   # a number this small cannot be read: draw none
-            return
-        font = QFont()
-        font.setPixelSize(px)
-        painter.save()
-        painter.resetTransform()
-        painter.setFont(font)
-        black, white = QColor(0, 0, 0), QColor(255, 255, 255)
-        for k in np.flatnonzero(self.shown):
-            r, c = divmod(int(k), w)
-            centre = t.map(QPointF(c + 0.5, r + 0.5))
-            painter.setPen(black if self.dark_text[k] else white)
-            painter.drawText(QRectF(centre.x() - cell_w / 2, centre.y() - cell_h / 2, cell_w, cell_h),
-                             Qt.AlignCenter, self.texts[k])
-        painter.restore()
-
-
-class MatrixImage(PixelImage):
-    """The heatmap's image; `clicked(pos)` on a left click, in image coordinates."""
-
-    clicked = Signal(object)
-
-    def mouseClickEvent(self, event) -> None:
-        if event.button() == Qt.LeftButton:
-            event.accept()
-            self.clicked.emit(event.pos())
 
 
 class MatrixView(pg.GraphicsLayoutWidget):
@@ -166,7 +45,8 @@ class MatrixView(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None, colormap: str = "gray", show_numbers: bool | None = None,
                  max_number_cells: int = 256, number_format: str = "{:.2f}",
-                 colorbar: bool = False, title: str | None = None, axes: bool = False):
+                 colorbar: bool = False, title: str | None = None, axes: bool = False,
+                 cache_image: bool = True):
         super().__init__(parent)
         self.setMinimumSize(120, 120)
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
@@ -178,10 +58,10 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.plot.setAspectLocked(True)
         for name in ("left", "bottom"):
             self.plot.showAxis(name, axes)
-        self.image = MatrixImage(axisOrder="row-major")
+        self.image = CellImage()
         self.image.clicked.connect(self._on_image_click)
         self.plot.addItem(self.image)
-        self.overlay = PixelImage(axisOrder="row-major")     # RGBA tint (e.g. padding cells)
+        self.overlay = CellImage()                           # RGBA tint (e.g. padding cells)
         self.overlay.setZValue(1)
         self.plot.addItem(self.overlay)
         self.cover = CellCover()                             # hides cells not computed yet
@@ -189,6 +69,9 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.cover)
         self.numbers = CellNumbers()
         self.plot.addItem(self.numbers)
+        if cache_image:
+            for item in (self.image, self.overlay, self.numbers):
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._colormap_name = colormap
         self._cmap = COLORMAPS[colormap]()
         self._set_luts()
@@ -208,9 +91,10 @@ class MatrixView(pg.GraphicsLayoutWidget):
         style.presenter().scaleChanged.connect(self._on_scale_changed)
 
     def _on_scale_changed(self, _factor: float) -> None:
-        # the numbers read the presenter scale when painted: repaint the view (its items may be
-        # gone already when a closing page's view hears the signal last)
-        self.viewport().update()
+        # the numbers read the presenter scale when painted: redraw them, cache included (their
+        # item may be gone already when a closing page's view hears the signal last)
+        if isValid(self.numbers):
+            self.numbers.update()
 
     # -- data ----------------------------------------------------------------------------------
     def set_matrix(self, values, levels: tuple[float, float] | None = None,
@@ -252,7 +136,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         """Show an (H, W, 3) colour image in [0, 1] (no numbers)."""
         rgba = np.full(rgb.shape[:2] + (4,), 255, np.uint8)
         rgba[..., :3] = np.round(np.clip(np.nan_to_num(rgb), 0, 1) * 255)
-        self.image.set_pixels(rgba)
+        self.image.set_rgba(rgba)
         self.numbers.set_cells((0, 0), [], np.zeros(0, bool), np.zeros(0, bool))
         self.cover.set_mask(np.ones(rgb.shape[:2], bool))
         if rgb.shape[:2] != self._shape:
@@ -260,17 +144,11 @@ class MatrixView(pg.GraphicsLayoutWidget):
             self.plot.setRange(QRectF(0, 0, rgb.shape[1], rgb.shape[0]), padding=0.02)
 
     def _show_values(self, values: np.ndarray, levels: tuple[float, float]) -> None:
-        """Colour (H, W) finite values through the colour map at fixed levels. The small grids
-        an animation updates every step are coloured here, in numpy, and handed over as RGBA:
-        pyqtgraph's lookup-table path builds a colour table and an indexed image Qt converts
-        at every paint, which would cost the conv step its 4 ms budget (benchmarks/conv_step.py).
-        Photo-sized maps take pyqtgraph's path, which is faster there."""
-        if values.size > LUT_PATH_CELLS:
-            self.image.setImage(values, levels=levels, lut=self._lut, autoLevels=False)
-            return
+        """Colour (H, W) finite values through the colour map at fixed levels, in numpy."""
         lo, hi = levels
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
-        self.image.set_pixels(self._lut[np.clip((values - lo) * scale, 0, 255).astype(np.uint8)])
+        index = np.clip((values - lo) * scale, 0, 255).astype(np.uint8)
+        self.image.set_argb32(self._argb_lut[index])
 
     def _auto_levels(self, values: np.ndarray) -> tuple[float, float]:
         if values.size == 0:
@@ -282,9 +160,10 @@ class MatrixView(pg.GraphicsLayoutWidget):
         return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
 
     def _set_luts(self) -> None:
-        # the colour map as (256, 4) RGBA bytes: what the cells are painted with, and which
-        # numbers need dark text
+        # the colour map as (256,) ARGB32 words, what the cells are painted with, and as
+        # (256, 4) RGBA bytes, which tell the numbers that need dark text
         self._lut = rgba_lut(self._cmap)
+        self._argb_lut = argb_lut(self._cmap)
 
     def set_colormap(self, name: str) -> None:
         self._colormap_name = name
@@ -300,11 +179,11 @@ class MatrixView(pg.GraphicsLayoutWidget):
     def set_overlay(self, mask: np.ndarray | None, rgba=(120, 120, 120, 110)) -> None:
         """Tint the cells where `mask` is True (e.g. the zero padding around an input)."""
         if mask is None or not mask.any():
-            self.overlay.clear()
+            self.overlay.set_rgba(None)
             return
         pixels = np.zeros(mask.shape + (4,), np.uint8)
         pixels[mask] = rgba
-        self.overlay.set_pixels(pixels)
+        self.overlay.set_rgba(pixels)
 
     # -- numbers in cells ----------------------------------------------------------------------
     def _numbers_wanted(self) -> bool:
@@ -321,7 +200,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
             return
         flat = self._values.ravel()
         fmt = self.number_format
-        texts = [_number(fmt, v) for v in flat.tolist()]
+        texts = [cell_text(fmt, v) for v in flat.tolist()]
         lo, hi = self._levels
         span = hi - lo if hi > lo else 1.0
         idx = (np.clip((np.nan_to_num(flat, nan=lo, posinf=hi, neginf=lo) - lo) / span, 0, 1) * 255).astype(int)

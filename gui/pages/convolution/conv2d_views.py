@@ -13,6 +13,7 @@ from gui import style
 from gui.widgets.kernel_editor import CHANNEL_NAMES
 from gui.widgets.live_label import LiveLabel
 from gui.widgets.matrix_view import MatrixView
+from gui.widgets.plot_cache import cache_axes
 
 WINDOW_COLOUR = "#ff8c00"     # the kernel's window, on every view
 LOCATOR_COLOUR = "#00b7ff"    # a frame around the window where the window itself is too small
@@ -143,7 +144,8 @@ class ProductsView(QWidget):
             box = QVBoxLayout()
             title = LiveLabel()
             title.setAlignment(Qt.AlignCenter)
-            view = MatrixView(colormap="diverging", number_format="{:.2f}", max_number_cells=49)
+            view = MatrixView(colormap="diverging", number_format="{:.2f}", max_number_cells=49,
+                              cache_image=False)     # new products every step
             view.setToolTip("Each input value under the window times the kernel value over it")
             view.setMinimumSize(130, 130)      # three numbers across at the smallest readable size
             box.addWidget(title)
@@ -190,7 +192,10 @@ class ActivationView(MatrixView):
         self.curve_plot.showGrid(x=True, y=True, alpha=0.3)
         self.curve_plot.setLabel("bottom", "x")
         self.curve_plot.setLabel("left", "f(x)")
-        self.curve = self.curve_plot.plot(pen=pg.mkPen("#1f5fbf", width=2.5))
+        cache_axes(self.curve_plot)        # axes, grid and curve change with the activation only:
+        self.curve = pg.PlotCurveItem(pen=pg.mkPen("#1f5fbf", width=2.5))   # a step blits them
+        self.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.curve_plot.addItem(self.curve)
         # the current cell on the curve: a dot of fixed pixel size (moving it repaints a few
         # pixels; lines across the plot would repaint the whole curve every step)
         self.marker = QGraphicsEllipseItem(-6, -6, 12, 12)

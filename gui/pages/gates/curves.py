@@ -48,6 +48,7 @@ class PredictionPlot(pg.PlotWidget):
         self.point = pg.ScatterPlotItem(size=14, brush=pg.mkBrush("#ff8c00"), pen=pg.mkPen("k"))
         self.addItem(self.point)
         self.value = pg.TextItem(color="#b35900", anchor=(0.5, 1.3))
+        self.value_font = None        # set when the presenter scale changes, not every step
         self.addItem(self.value)
 
     def show_until(self, t: int, probs: np.ndarray, original: np.ndarray | None) -> None:
@@ -58,7 +59,10 @@ class PredictionPlot(pg.PlotWidget):
         p = float(probs[t])
         self.point.setData([t], [p])
         self.value.setText(f"{p:.2f}")
-        self.value.setFont(style.font("big", bold=True))
+        font = style.font("big", bold=True)
+        if font != self.value_font:
+            self.value_font = font
+            self.value.setFont(font)
         self.value.setAnchor((0.5, -0.4) if p > 0.75 else (0.5, 1.3))  # stay inside the plot
         self.value.setPos(t, p)
 
@@ -78,16 +82,22 @@ class UnitPlot(pg.PlotWidget):
         self.showGrid(x=False, y=True, alpha=0.25)
         self.setMinimumHeight(110)
         cache_axes(self)
-        self.curves: dict[str, pg.PlotDataItem] = {}
-        self.c_original = self.plot(pen=pg.mkPen("#d62728", width=1.5, style=Qt.DashLine))
+        self.curves: dict[str, pg.PlotCurveItem] = {}
+        self.c_original = self._curve(pg.mkPen("#d62728", width=1.5, style=Qt.DashLine))
         self.line = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#ff8c00", width=2))
         self.addItem(self.line)
 
     def set_names(self, names: tuple[str, ...]) -> None:
         for curve in self.curves.values():
             self.removeItem(curve)
-        self.curves = {name: self.plot(pen=pg.mkPen(CURVE_COLORS[name], width=2))
-                       for name in names}
+        self.curves = {name: self._curve(pg.mkPen(CURVE_COLORS[name], width=2)) for name in names}
+
+    def _curve(self, pen) -> pg.PlotCurveItem:
+        """A curve drawn from a pixmap while only the token line moves over it (a step)."""
+        curve = pg.PlotCurveItem(pen=pen)
+        curve.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.addItem(curve)
+        return curve
 
     def show_unit(self, unit: int, values: dict[str, np.ndarray],
                   c_original: np.ndarray | None) -> None:

@@ -92,6 +92,8 @@ class GateHeatmap(pg.PlotItem):
         for axis in ("left", "bottom"):   # they change once per sentence: paint from a pixmap
             self.getAxis(axis).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.image = pg.ImageItem(axisOrder="row-major")
+        # set once per sentence; a step repaints the columns around it: blit them from a pixmap
+        self.image.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=tuple(levels), colorMap=pg.colormap.get(colormap),
                                         interactive=False, width=10)
