@@ -95,8 +95,7 @@ class StepLab(QWidget):
         self.extras.setDocumentMode(True)
         self.extras.addTab(self.code_panel, "PyTorch code")
         self.caption = style.set_role(LiveLabel(lines=2), "equation")
-        self.caption.setWordWrap(True)
-        self.caption.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.caption.setWordWrap(True)     # not selectable: it changes on every step
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(ERROR_STYLE)

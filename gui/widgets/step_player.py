@@ -135,6 +135,7 @@ class StepPlayerBar(QWidget):
 
         self.position = QSlider(Qt.Horizontal)
         self.position.setToolTip("Drag to any step")
+        self.position.setAutoFillBackground(True)   # opaque: a step repaints only the slider
         self.position.valueChanged.connect(player.go_to)
         self.position_label = LiveLabel(min_width=60)
         self.speed_slider = QSlider(Qt.Horizontal)

@@ -118,13 +118,13 @@ class ProductsView(QWidget):
         self.titles: list[LiveLabel] = []
         self.row = QHBoxLayout()
         self.row.setContentsMargins(0, 0, 0, 0)
-        # plain text: rich text costs much more to lay out, and these change every step
+        # plain, unselectable text: rich or selectable text costs much more to lay out and
+        # paint, and these change every step
         self.terms = style.set_role(LiveLabel(lines=4), "equation")
         self.equation = style.set_role(LiveLabel(lines=2), "equation", bold=True)
         for label in (self.terms, self.equation):
             label.setTextFormat(Qt.PlainText)
             label.setWordWrap(True)
-            label.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         text = QVBoxLayout()
         text.addWidget(self.terms)
         text.addWidget(self.equation)
