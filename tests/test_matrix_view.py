@@ -68,6 +68,13 @@ def test_cover_hides_cells_until_filled(qtbot, view):
     assert not np.array_equal(shown_rgb(view, 1, 1), NOT_YET_RGBA[:3])
     assert np.array_equal(shown_rgb(view, 2, 2), NOT_YET_RGBA[:3])
     assert view.cell_texts()[4] == "1.00"
+    mask[1, 1] = False                     # a step back: covered again
+    view.set_filled(mask)
+    assert np.array_equal(shown_rgb(view, 1, 1), NOT_YET_RGBA[:3])
+    assert not np.array_equal(shown_rgb(view, 0, 0), NOT_YET_RGBA[:3])
+    mask[1, 1] = True
+    view.set_filled(mask)
+    assert not np.array_equal(shown_rgb(view, 1, 1), NOT_YET_RGBA[:3])
     view.set_filled(None)                  # everything shown
     assert not np.array_equal(shown_rgb(view, 2, 2), NOT_YET_RGBA[:3])
     assert "" not in view.cell_texts()

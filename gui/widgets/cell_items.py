@@ -10,6 +10,8 @@ from PySide6.QtGui import QColor, QFont, QImage
 from gui import style
 
 NOT_YET_RGBA = (236, 236, 236, 255)   # cells an animation has not reached yet
+NOT_YET, UNCOVERED = QColor(*NOT_YET_RGBA), QColor(0, 0, 0, 0)
+FEW_CELLS = 16   # a cover change of at most this many cells recolours them in place
 
 
 def cell_text(fmt: str, v: float) -> str:
@@ -51,12 +53,19 @@ class CellCover(pg.GraphicsObject):
             dirty = _changed_rect(self.mask, mask)
             if dirty is None:
                 return
+        changed = None if dirty is None else np.argwhere(mask != self.mask)
+        if (changed is not None and len(changed) <= FEW_CELLS and self._image is not None
+                and not mask.all()):
+            # an animation step: recolour the cells that changed in the image there is
+            for row, col in changed.tolist():
+                self._image.setPixelColor(col, row, UNCOVERED if mask[row, col] else NOT_YET)
+        else:
+            rgba = np.zeros(mask.shape + (4,), np.uint8)
+            rgba[~mask] = NOT_YET_RGBA
+            self._image = None if mask.all() else QImage(
+                rgba.data, mask.shape[1], mask.shape[0], 4 * mask.shape[1],
+                QImage.Format_RGBA8888).convertToFormat(QImage.Format_ARGB32_Premultiplied)
         self.mask = mask.copy()
-        rgba = np.zeros(mask.shape + (4,), np.uint8)
-        rgba[~mask] = NOT_YET_RGBA
-        self._image = None if mask.all() else QImage(
-            rgba.data, mask.shape[1], mask.shape[0], 4 * mask.shape[1],
-            QImage.Format_RGBA8888).convertToFormat(QImage.Format_ARGB32_Premultiplied)
         if dirty is None:
             self.update()
         else:
