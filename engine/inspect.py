@@ -43,19 +43,23 @@ def conv_taps(model: nn.Module) -> list[tuple[str, nn.Module]]:
         return []
     taps: list[tuple[str, nn.Module]] = []
     pending = None  # the name of the conv layer whose activation has not come yet
-    for i, module in enumerate(features):
+    convs = 0
+    previous = None
+    for module in features:
         if isinstance(module, nn.Conv2d):
             if pending:
-                taps.append((pending, features[i - 1]))
-            pending = f"conv{sum(isinstance(m, nn.Conv2d) for m in features[:i + 1])}"
+                taps.append((pending, previous))
+            convs += 1
+            pending = f"conv{convs}"
         elif pending and isinstance(module, _ACTIVATIONS):
             taps.append((pending, module))
             pending = None
         elif pending and isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-            taps.append((pending, features[i - 1]))
+            taps.append((pending, previous))
             pending = None
+        previous = module
     if pending:
-        taps.append((pending, features[-1]))
+        taps.append((pending, previous))
     return taps
 
 
@@ -70,8 +74,11 @@ def analyse(model: nn.Module, x, method: str | None = "gradcam", target: int | N
     method: "gradcam", "saliency" or None. target: the class to explain (default: the top
     one). The model runs in eval mode (its own mode is given back afterwards) and its
     parameters get no .grad (autograd.grad, not backward)."""
+    # (switched only when some module is training: eval() and back walk every module)
+    switch = any(module.training for module in model.modules())
     was_training = model.training
-    model.eval()
+    if switch:
+        model.eval()
     param = next(model.parameters(), None)
     batch = _as_batch(x).to(param.device if param is not None else "cpu")
     if method == "saliency":
@@ -92,7 +99,8 @@ def analyse(model: nn.Module, x, method: str | None = "gradcam", target: int | N
         finally:
             for handle in handles:
                 handle.remove()
-            model.train(was_training)
+            if switch:
+                model.train(was_training)
         probs = F.softmax(logits.detach(), 1)[0]
         cls = int(probs.argmax()) if target is None else int(target)
         heat = None

@@ -265,6 +265,12 @@ def test_probability_bars_highlight_and_values(shown):
     assert _painted(bars, 1, 0.66) != TOP
     assert _painted(bars, 3, 0.2) == BAR and _painted(bars, 0, 0.03) == BAR
     assert _painted(bars, 3, 0.3) != BAR and _painted(bars, 5, 0.1) != BAR
+    # the highlight moves with the top class, and stays put while only the heights change
+    bars.set_probabilities(np.array([0.05, 0.2, 0.1, 0.65, 0, 0, 0, 0, 0, 0], np.float32))
+    assert _painted(bars, 3, 0.3) == TOP and _painted(bars, 1, 0.1) == BAR
+    bars.set_probabilities(np.array([0.05, 0.3, 0.1, 0.55, 0, 0, 0, 0, 0, 0], np.float32))
+    assert _painted(bars, 3, 0.5) == TOP and _painted(bars, 1, 0.25) == BAR
+    assert _painted(bars, 3, 0.6) != TOP
     bars.set_probabilities(None)
     assert bars.top_class() == -1 and bars.label_texts()[1] == ""
     assert _painted(bars, 1, 0.3) != TOP and _painted(bars, 3, 0.2) != BAR   # no bars at all

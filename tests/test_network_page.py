@@ -3,7 +3,7 @@ against engine.network / torch on the shipped digit model."""
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPoint, QPointF, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGroupBox
 
@@ -314,3 +314,46 @@ def test_new_settings_round_trip(page):
     assert page.compare.comparison.cnn[0].output_shape == (6, 60, 60)
     for name, widget in page.controls().items():
         assert widget.toolTip(), name
+
+
+class PaintCounter(QObject):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, _obj, event):
+        self.count += event.type() == QEvent.Paint
+        return False
+
+
+def test_a_new_softmax_formula_moves_no_widget(page, model, qtbot):
+    """The formula changes with every stroke: it is shown in full, and the widgets around it
+    keep their places (a plain word-wrapped label would relayout the window each time)."""
+    formula = page.softmax.formula
+    page.bind.set("source", "drawing")      # (the input note's text changes once, here)
+    qtbot.wait(20)
+    places = [w.geometry() for w in (formula, page.softmax.bars, page.unit_panel, page.strip)]
+    texts = set()
+    painted = PaintCounter()
+    page.source.installEventFilter(painted)     # far from the formula: it must not repaint
+    canvas = page.canvas
+    sheet = canvas.sheet_rect()
+    start = QPoint(int(sheet.x() + sheet.width() * 0.3), int(sheet.y() + sheet.height() * 0.2))
+    QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, start)
+    for k in range(1, 9):
+        QTest.mouseMove(canvas, start + QPoint(k * 12, k * 9))
+        qtbot.wait(25)                                     # past the canvas' throttle
+        texts.add(formula.text())
+        if k == 1:
+            painted.count = 0      # (the press itself may repaint the window once)
+        assert formula.label.heightForWidth(formula.width()) <= formula.height()
+        assert [w.geometry() for w in (formula, page.softmax.bars, page.unit_panel,
+                                       page.strip)] == places
+    QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, start + QPoint(96, 72))
+    assert len(texts) >= 4 and all(t.startswith("softmax(z)_") for t in texts)
+    assert painted.count == 0
+    # a text that needs more lines gets them (and the label all of the box)
+    formula.setText(" ".join(["softmax(z/T, T = 0.1)_3 = exp(12.3) / (…)"] * 4))
+    qtbot.wait(20)
+    assert formula.label.heightForWidth(formula.width()) <= formula.height()
+    assert formula.label.geometry() == formula.rect()

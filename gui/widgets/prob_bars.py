@@ -1,7 +1,8 @@
 """`ProbabilityBars`: a model's class probabilities as bars, the top class highlighted.
 
-One `pg.BarGraphItem` made once (an update is one `setOpts` with the new heights and brushes)
-and a `pg.TextItem` above each bar with its percentage, re-set only when its text changes.
+One `pg.BarGraphItem` made once (an update is one `setOpts` with the new heights; the brushes,
+made once, are passed only when the top class changes) and a `pg.TextItem` above each bar
+with its percentage, re-set only when its text changes.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QBrush, QColor
 
 from gui import style
 from gui.widgets.pixel_image import crisp_pixels
@@ -35,6 +36,7 @@ class ProbabilityBars(pg.PlotWidget):
         n = len(self.classes)
         self._probs = np.zeros(n, np.float32)
         self._top = -1
+        self._bar_brush, self._top_brush = QBrush(BAR), QBrush(TOP)
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(False, False)
@@ -47,7 +49,7 @@ class ProbabilityBars(pg.PlotWidget):
         plot.getAxis("left").setLabel("probability")
         self._set_ticks()
         self.chart = pg.BarGraphItem(x=np.arange(n), height=np.zeros(n), width=WIDTH,
-                                     brushes=[BAR] * n, pen=None)
+                                     brushes=self._brushes(-1), pen=None)
         plot.addItem(self.chart)
         self.labels: list[pg.TextItem] = []
         for i in range(n):
@@ -59,6 +61,9 @@ class ProbabilityBars(pg.PlotWidget):
         self.setMinimumHeight(150)
         cache_axes(plot)              # the axes stay still while the bars move
         crisp_pixels(self)            # axis-aligned bars need no antialiasing
+
+    def _brushes(self, top: int) -> list[QBrush]:
+        return [self._top_brush if i == top else self._bar_brush for i in range(len(self.classes))]
 
     def _set_ticks(self) -> None:
         self.getPlotItem().getAxis("bottom").setTicks([list(enumerate(self.classes))])
@@ -81,9 +86,12 @@ class ProbabilityBars(pg.PlotWidget):
             if probs.shape[0] != n:
                 raise ValueError(f"expected {n} probabilities, got {probs.shape[0]}")
             top = int(probs.argmax())
-        self._probs, self._top = probs.copy(), top
         heights = np.where(np.isfinite(probs), probs, 0.0)
-        self.chart.setOpts(height=heights, brushes=[TOP if i == top else BAR for i in range(n)])
+        if top != self._top:                 # the colours change only with the top class
+            self.chart.setOpts(height=heights, brushes=self._brushes(top))
+        else:
+            self.chart.setOpts(height=heights)
+        self._probs, self._top = probs.copy(), top
         for i, (label, p, h) in enumerate(zip(self.labels, probs.tolist(), heights.tolist())):
             text = "" if top < 0 else percent(p)
             if label.toPlainText() != text:

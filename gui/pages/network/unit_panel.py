@@ -4,13 +4,15 @@
 the inputs, the weights and Σ inputs·weights + bias (then batch norm / activation), for a
 pooling, flatten or elementwise unit which cells of the layer below it comes from.
 `SoftmaxPanel` shows softmax(z / T) as bars with a temperature slider and the arithmetic of
-the top class.
+the top class, in a `SteadyLabel`: its text changes with every stroke, and a plain word-wrapped
+label would relayout (and repaint) the whole window each time.
 """
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout,
+                               QWidget)
 
 from engine.feature_grid import tile_output
 from engine.network import NetworkTrace, UnitExplanation, UnitWindow
@@ -117,6 +119,51 @@ class UnitPanel(QGroupBox):
         self.sum_text.setText(detail)
 
 
+class SteadyLabel(QWidget):
+    """A word-wrapped label in a box of fixed height, placed by hand (no layout): a new text
+    relayouts nothing unless it needs more lines than the box has. The box holds at least
+    `lines` lines; it grows for a longer text and shrinks back only when its width or font
+    changes (a resize, the presenter scale)."""
+
+    def __init__(self, role: str = "body", lines: int = 2, parent=None):
+        super().__init__(parent)
+        self.lines = lines
+        self.label = style.set_role(QLabel("", self), role)
+        self.label.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self._floor = 0          # the tallest text's height since the last width or font change
+        self._font = self.label.font()
+        self._fit()
+
+    def setText(self, text: str) -> None:
+        self.label.setText(text)
+        self._fit()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def _fit(self) -> None:
+        width = max(self.width(), 1)
+        need = self.label.heightForWidth(width) if self.label.text() else 0
+        self._floor = max(self._floor, need, self.lines * self.label.fontMetrics().lineSpacing())
+        if self.height() != self._floor or self.minimumHeight() != self._floor:
+            self.setFixedHeight(self._floor)
+
+    def resizeEvent(self, event) -> None:
+        if event.size().width() != event.oldSize().width():
+            self._floor = 0
+        self.label.setGeometry(self.rect())
+        self._fit()
+        super().resizeEvent(event)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.LayoutRequest:     # the label's font (or text) changed
+            if self.label.font() != self._font:
+                self._font, self._floor = self.label.font(), 0
+            self._fit()
+        return super().event(event)
+
+
 class SoftmaxPanel(QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Softmax with a temperature", parent)
@@ -127,8 +174,7 @@ class SoftmaxPanel(QGroupBox):
         self.slider.setToolTip("T < 1 sharpens the probabilities, T > 1 flattens them")
         self.t_label = style.set_role(QLabel("T = 1"), "body")
         self.t_label.setMinimumWidth(70)
-        self.formula = style.set_role(QLabel(""), "body")
-        self.formula.setWordWrap(True)
+        self.formula = SteadyLabel("body", lines=2)
         self.logits = np.zeros(10, np.float64)
         row = QHBoxLayout()
         row.addWidget(style.set_role(QLabel("Temperature"), "body"))
