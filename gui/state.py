@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
+
+# numpy is imported where an array is set, not here: the window paints before numpy (and torch)
+# are loaded, and this module is on that path.
 
 
 @dataclass
@@ -31,11 +33,12 @@ class AppState(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.feature_map: np.ndarray | None = None
+        self.feature_map = None       # np.ndarray | None
         self.trained_model: TrainedModel | None = None
-        self.drawn_digit: np.ndarray | None = None
+        self.drawn_digit = None       # np.ndarray | None
 
-    def set_feature_map(self, values: np.ndarray | None) -> None:
+    def set_feature_map(self, values) -> None:
+        import numpy as np
         self.feature_map = None if values is None else np.array(values, np.float32)
         self.featureMapChanged.emit(self.feature_map)
 
@@ -43,7 +46,8 @@ class AppState(QObject):
         self.trained_model = trained
         self.modelTrained.emit(trained)
 
-    def set_drawn_digit(self, values: np.ndarray | None) -> None:
+    def set_drawn_digit(self, values) -> None:
+        import numpy as np
         self.drawn_digit = None if values is None else np.array(values, np.float32)
         self.digitDrawn.emit(self.drawn_digit)
 
