@@ -1,9 +1,13 @@
 """Time to accuracy on this CPU: LeNet-5 on Fashion-MNIST to >= 89 % test accuracy and on
 generated digits to >= 98 %, plus the peak resident memory while training LeNet.
 
-Uses the app's own trainer (engine.train.fit) and data layer, and stops at the end of the first
-epoch whose test accuracy reaches the target. Time is the trainer's wall clock from the first step
-to that epoch's end (test passes included; loading or generating the data is reported apart).
+The recipe is the Train page's default (engine.train_job.CnnRunConfig: optimiser, learning rate,
+batch size, seed) on all the training images, with as many epochs as it takes. Uses the app's
+own trainer (engine.train.fit) and data layer, and stops at the end of the first epoch whose test
+accuracy reaches the target. Time is the trainer's wall clock from the first step to that
+epoch's end (test passes included; loading or generating the data is reported apart).
+Side by side in the same run: a bare PyTorch loop (DataLoader, the same model and optimiser, no
+events, no test passes) trains one epoch of the same data, and the two throughputs are compared.
 
     .venv/bin/python benchmarks/time_to_accuracy.py [--quick]
 
@@ -26,6 +30,7 @@ import torch  # noqa: E402
 from engine.data import available, load_dataset  # noqa: E402
 from engine.models import build_model  # noqa: E402
 from engine.train import TrainConfig, device_name, fit, pick_device  # noqa: E402
+from engine.train_job import CnnRunConfig  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -42,18 +47,37 @@ def in_thread(fn, *args):
     return box["result"]
 
 
+def bare_samples_per_s(config: TrainConfig, data) -> float:
+    """One epoch of a plain PyTorch loop on `data.train`: images a second."""
+    torch.manual_seed(config.seed)
+    model = build_model("lenet5", input_shape=data.info.input_shape, num_classes=10)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr) if config.optimizer == "adam" \
+        else torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
+    loader = torch.utils.data.DataLoader(data.train, batch_size=config.batch_size, shuffle=True)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    t0 = time.perf_counter()
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+    return len(data.train) / (time.perf_counter() - t0)
+
+
 def time_to(name: str, target: float, config: TrainConfig, **load_kw) -> tuple[float, float, int]:
-    """(seconds to reach target, reached accuracy, epochs) training LeNet-5 on `name`."""
+    """(seconds to reach target, reached accuracy, epochs) training LeNet-5 on `name`; prints
+    the app's and a bare loop's throughput side by side."""
     t0 = time.perf_counter()
     data = load_dataset(name, **load_kw)
     print(f"{data.info.label}: {len(data.train)} train / {len(data.test)} test images from "
           f"{data.info.source} (loaded in {time.perf_counter() - t0:.1f} s)", flush=True)
     torch.manual_seed(config.seed)   # the initial weights too, whatever ran before
     model = build_model("lenet5", input_shape=data.info.input_shape, num_classes=10)
-    reached = {}
+    reached, speeds = {}, []   # speeds: the app's throughput at each epoch's end
 
     def on_step(event):
         if event.kind == "epoch":
+            speeds.append(event.samples_per_s)
             print(f"  epoch {event.epoch + 1}: train {event.train_accuracy:.2%}  test "
                   f"{event.test_accuracy:.2%}  at {event.elapsed_s:.1f} s  "
                   f"({event.samples_per_s:.0f} samples/s)", flush=True)
@@ -63,6 +87,11 @@ def time_to(name: str, target: float, config: TrainConfig, **load_kw) -> tuple[f
         return True
 
     result = in_thread(fit, config, model, data.train, data.test, on_step)
+    bare = in_thread(bare_samples_per_s, config, data)
+    if speeds:
+        print(f"  throughput, first epoch: app {speeds[0]:.0f} samples/s, bare PyTorch loop "
+              f"{bare:.0f} samples/s (app / bare = {speeds[0] / bare:.2f}; the app's includes "
+              f"its test pass)", flush=True)
     if not reached:
         print(f"  NOT reached {target:.0%}: {result.message}", flush=True)
         return float("nan"), result.test_accuracy, result.epochs_done
@@ -76,9 +105,11 @@ def main() -> None:
     epochs = 2 if args.quick else 15
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{device_name(pick_device('cpu'))}", flush=True)
-    config = TrainConfig(optimizer="adam", lr=2e-3, batch_size=128, epochs=epochs, seed=0,
-                         device="cpu")
-    print(f"Adam lr {config.lr:g}, batch {config.batch_size}, seed {config.seed}", flush=True)
+    page = CnnRunConfig()          # the Train page's default recipe
+    config = TrainConfig(optimizer=page.optimizer, lr=page.lr, momentum=page.momentum,
+                         batch_size=page.batch_size, epochs=epochs, seed=page.seed, device="cpu")
+    print(f"the Train page's default recipe: {config.optimizer} lr {config.lr:g}, batch "
+          f"{config.batch_size}, seed {config.seed}; all training images", flush=True)
     if available("fashion_mnist"):
         fashion = time_to("fashion_mnist", 0.89, config)
         what = "Fashion-MNIST (60,000 images)"
