@@ -37,7 +37,6 @@ def equation_html(p: EquationTerms, t: int, j: int) -> str:
         terms = " + ".join(f"{_num(w)}·{_num(h)}" for w, h in zip(p.w_h_row, p.h_prev))
         detail.append(f"W_h h{prev}[{j}] = {terms} = {_num(p.wh)}")
     body = "<br>".join(line.replace(" ", "&nbsp;") for line in lines)
-    detail.append("σ in the notes is any activation; torch's nn.RNN uses tanh by default.")
     small = "<br>".join(detail)
     return (f'<div style="font-family:monospace; font-size:{style.px("equation")}px">{body}</div>'
             f'<div style="font-family:monospace; font-size:{style.px("small")}px; color:#444; '
