@@ -139,6 +139,16 @@ def tag_vocab() -> Vocab:
     return Vocab(dict.fromkeys(words))
 
 
+def with_unknown_words(data: TensorDataset, rate: float, seed: int = 0) -> TensorDataset:
+    """`data` followed by a copy in which a share `rate` of the words is replaced by <unk>
+    (id 1), chosen with `seed`: the tagger learns to tag a word it has never seen from its
+    context ("zara met tom": zara is a PERSON), instead of reading <unk>'s untrained row."""
+    ids, tags = data.tensors
+    g = torch.Generator().manual_seed(seed)
+    hide = (torch.rand(ids.shape, generator=g) < rate) & (ids != 0)
+    return TensorDataset(torch.cat([ids, ids.masked_fill(hide, 1)]), torch.cat([tags, tags]))
+
+
 def encode_tagged(sentences: list[TaggedSentence], vocab: Vocab) -> TensorDataset:
     """(ids (N, T) right-padded with 0, tag ids (N, T) padded with PAD_TAG)."""
     t_max = max(len(s.tokens) for s in sentences)
@@ -218,12 +228,14 @@ class WordTagTask:
     cell: str = "lstm"
     bidirectional: bool = True
     hidden_size: int = 24
+    unknown_rate: float = 0.15   # words read as <unk> in a second copy of the training set
 
     def __post_init__(self):
         self.vocab = tag_vocab()
         self.train_sentences = make_tagged_sentences(self.n_train, self.seed)
         self.test_sentences = make_tagged_sentences(self.n_test, self.seed + HELD_OUT_SEED)
-        self.train = encode_tagged(self.train_sentences, self.vocab)
+        self.train = with_unknown_words(encode_tagged(self.train_sentences, self.vocab),
+                                        self.unknown_rate, self.seed)
         self.test = encode_tagged(self.test_sentences, self.vocab)
 
     def model(self) -> WordTagger:

@@ -8,6 +8,7 @@ from engine.text import tokenize
 from engine.word_tags import (
     AMBIGUOUS, SURNAME_WORDS, TAGS, WordTagTask, encode_tagged, example_sentence,
     majority_baseline, make_tagged_sentences, tag_sentence, tag_vocab, train_tagger,
+    with_unknown_words,
 )
 
 
@@ -120,3 +121,24 @@ def test_an_empty_sentence_is_a_clear_error(trained, text):
         return
     with pytest.raises(ValueError, match="no words"):
         tag_sentence(model, task.vocab, text)
+
+
+def test_words_never_seen_are_tagged_by_their_context(trained):
+    """Trained with some words read as <unk>, the tagger tags a new name from the words
+    around it (a lookup of the word itself cannot)."""
+    task, model, _acc = trained
+    for sentence, expected in (("zara met tom in paris", ["PERSON", "O", "PERSON", "O", "PLACE"]),
+                               ("tom flew from paris to zagreb",
+                                ["PERSON", "O", "O", "PLACE", "O", "PLACE"])):
+        assert "zara" not in task.vocab and "zagreb" not in task.vocab
+        assert tag_sentence(model, task.vocab, sentence)[1] == expected
+
+
+def test_the_unknown_word_copy_hides_the_stated_share_of_words():
+    ids = torch.arange(2, 2002).reshape(100, 20)
+    tags = torch.zeros(100, 20, dtype=torch.long)
+    both = with_unknown_words(torch.utils.data.TensorDataset(ids, tags), rate=0.25, seed=3)
+    first, second = both.tensors[0][:100], both.tensors[0][100:]
+    assert torch.equal(first, ids) and torch.equal(both.tensors[1][100:], tags)
+    hidden = (second == 1).float().mean().item()
+    assert 0.2 < hidden < 0.3 and torch.equal(second[second != 1], ids[second != 1])
