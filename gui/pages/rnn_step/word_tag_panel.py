@@ -63,7 +63,8 @@ class WordTagPanel(QWidget):
 
         self.sentence_edit = QLineEdit(example_sentence(self._example_seed))
         self.sentence_edit.setToolTip("The sentence to tag. Type your own; words the tagger never "
-                                      "saw read as <unk> (shown in italics).")
+                                      "saw read as <unk> (shown in italics) and are tagged from the words "
+                                      "around them: try a new name, “zara met tom”.")
         self.new_button = QPushButton("New sentence")
         self.new_button.setToolTip("Put the next generated sentence in the box.")
         self.cell_combo = QComboBox()
