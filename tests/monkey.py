@@ -23,6 +23,7 @@ sees as a failure; the last actions are flushed to stderr before each is taken.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import random
@@ -267,6 +268,7 @@ class Monkey:
 
 
 def main(argv=None) -> int:
+    faulthandler.enable()   # a segfault prints the Python stack of every thread to stderr
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--actions", type=int, default=300)
