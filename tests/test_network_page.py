@@ -351,7 +351,9 @@ def test_a_new_softmax_formula_moves_no_widget(page, model, qtbot):
                                        page.strip)] == places
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, start + QPoint(96, 72))
     assert len(texts) >= 4 and all(t.startswith("softmax(z)_") for t in texts)
-    assert painted.count == 0
+    # a relayout repainted it at every stroke (7 or more here); one late repaint of the
+    # press under a loaded machine is not a relayout
+    assert painted.count <= 1
     # a text that needs more lines gets them (and the label all of the box)
     formula.setText(" ".join(["softmax(z/T, T = 0.1)_3 = exp(12.3) / (…)"] * 4))
     qtbot.wait(20)
