@@ -9,17 +9,11 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gui import style
 from gui.pages.gates.heatmaps import TokenAxis
+from gui.widgets.plot_cache import cache_axes   # axes change once per sentence, not per step
 
 CURVE_COLORS = {"f": "#1f77b4", "i": "#2ca02c", "o": "#9467bd", "g": "#8c564b", "c": "#d62728",
                 "h": "#111111", "r": "#1f77b4", "z": "#2ca02c", "n": "#8c564b",
                 "pre_x": "#1f77b4", "pre_h": "#2ca02c"}
-
-
-def cache_axes(plot) -> None:
-    """Axes change once per sentence, not per step: paint them from a pixmap in between (a
-    step would otherwise redraw every tick of every axis)."""
-    for axis in ("left", "bottom"):
-        plot.getAxis(axis).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
 
 def set_token_ticks(plot: pg.PlotWidget, words: list[str]) -> None:
