@@ -24,6 +24,18 @@ from engine.train import TrainControl, TrainEvent, TrainResult, preload
 EMIT_INTERVAL_S = 1 / 30
 
 
+def _thread_for(worker: QObject, done) -> QThread:
+    """A QThread (not started) that runs `worker.run`, quits when the worker's `done` signal
+    fires (after the slots already connected to it) and deletes itself and the worker then."""
+    thread = QThread()
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    done.connect(thread.quit)
+    thread.finished.connect(worker.deleteLater)
+    thread.finished.connect(thread.deleteLater)
+    return thread
+
+
 class TrainWorker(QObject):
     progress = Signal(object)   # list[TrainEvent] since the last emit (copies, no tensors)
     finished = Signal(object)   # TrainResult, whatever the outcome ("finished", "stopped", ...)
@@ -137,17 +149,12 @@ class TrainRunner(QObject):
     def start(self, job: Callable[..., TrainResult]) -> None:
         if self.running:
             raise RuntimeError("a training run is already in progress")
-        thread = QThread()
         worker = TrainWorker(job, emit_interval_s=self.emit_interval_s)
-        worker.moveToThread(thread)
         relay = _RunRelay(self)
-        thread.started.connect(worker.run)
         worker.progress.connect(relay.on_progress)
         worker.failed.connect(relay.on_failed)
         worker.finished.connect(relay.on_finished)
-        worker.finished.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
+        thread = _thread_for(worker, worker.finished)
         self._thread, self._worker, self._relay = thread, worker, relay
         thread.start()
         self.runningChanged.emit(True)
@@ -233,14 +240,10 @@ class BackgroundCall(QObject):
     def start(self, call: Callable) -> None:
         if self.running:
             return
-        thread, worker = QThread(), _CallWorker(call)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        worker = _CallWorker(call)
         worker.progress.connect(self.progress)
         worker.done.connect(self._on_done)
-        worker.done.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
+        thread = _thread_for(worker, worker.done)
         self._thread, self._worker = thread, worker
         thread.start()
 
