@@ -21,17 +21,13 @@ CELLS = ("rnn", "lstm", "gru")
 
 
 @pytest.fixture
-def page(qtbot):
+def page(shown):
     torch.set_num_threads(1)
     state = AppState()
     messages = []
     state.message.connect(lambda text, level, source: messages.append((text, level)))
-    p = BpttPage(app_state=state)
+    p = shown(BpttPage(app_state=state), 1060, 600)
     p.messages = messages
-    qtbot.addWidget(p)
-    p.resize(1060, 600)
-    p.show()
-    qtbot.waitExposed(p)
     yield p
     p.shutdown()
 

@@ -26,12 +26,8 @@ def one_thread():
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = WordTagPanel(FakePage())
-    qtbot.addWidget(p)
-    p.resize(1000, 420)
-    p.show()
-    qtbot.waitExposed(p)
+def panel(shown):
+    p = shown(WordTagPanel(FakePage()), 1000, 420)
     yield p
     p.shutdown()
 
