@@ -46,14 +46,13 @@ class CellCover(pg.GraphicsObject):
 
     def set_mask(self, mask: np.ndarray | None) -> None:
         mask = np.ones(self.mask.shape, bool) if mask is None else np.asarray(mask, bool)
+        changed = None                          # (n, 2) cells that changed; None: all of them
         if mask.shape != self.mask.shape:
             self.prepareGeometryChange()
-            dirty = None
+        elif np.array_equal(mask, self.mask):   # the usual case for a photo shown whole
+            return
         else:
-            dirty = _changed_rect(self.mask, mask)
-            if dirty is None:
-                return
-        changed = None if dirty is None else np.argwhere(mask != self.mask)
+            changed = np.argwhere(mask != self.mask)
         if (changed is not None and len(changed) <= FEW_CELLS and self._image is not None
                 and not mask.all()):
             # an animation step: recolour the cells that changed in the image there is
@@ -66,10 +65,11 @@ class CellCover(pg.GraphicsObject):
                 rgba.data, mask.shape[1], mask.shape[0], 4 * mask.shape[1],
                 QImage.Format_RGBA8888).convertToFormat(QImage.Format_ARGB32_Premultiplied)
         self.mask = mask.copy()
-        if dirty is None:
+        if changed is None:
             self.update()
         else:
-            self.update(dirty)
+            (r0, c0), (r1, c1) = changed.min(0), changed.max(0)
+            self.update(QRectF(int(c0), int(r0), int(c1 - c0) + 1, int(r1 - r0) + 1))
 
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, self.mask.shape[1], self.mask.shape[0])
