@@ -67,11 +67,12 @@ def _setup_environment() -> str:
 
 
 class Monkey:
-    def __init__(self, seed: int, slow_s: float):
+    def __init__(self, seed: int, slow_s: float, page: str | None = None):
         from PySide6.QtCore import QTimer, qInstallMessageHandler
         from PySide6.QtWidgets import QApplication
         self.rng = random.Random(seed)
         self.slow_s = slow_s
+        self.page = page              # stay on this page (a soak aimed at one page's widgets)
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.slow: list[str] = []
@@ -81,7 +82,7 @@ class Monkey:
         qInstallMessageHandler(self._qt_message)
         self.app = QApplication.instance() or QApplication(["monkey"])
         from gui.app import MainWindow
-        self.window = MainWindow(start_page="convolution")
+        self.window = MainWindow(start_page=page or "convolution")
         self.window.resize(1280, 720)
         self.window.show()
         self.closer = QTimer(interval=60, timeout=self._close_modals)
@@ -222,6 +223,8 @@ class Monkey:
         from PySide6.QtTest import QTest
         lst = self.window.page_list
         row = self.rng.randrange(lst.count())
+        if self.page is not None:
+            row = lst.currentRow()
         rect = lst.visualItemRect(lst.item(row))
         QTest.mouseClick(lst.viewport(), Qt.LeftButton, Qt.NoModifier, rect.center())
         return f"page {row}"
@@ -259,6 +262,8 @@ class Monkey:
         for page_id, *_ in PAGES:
             self.window.show_page(page_id)
             QTest.qWait(50)
+        if self.page is not None:
+            self.window.show_page(self.page)
 
     def close(self) -> None:
         from PySide6.QtTest import QTest
@@ -277,12 +282,13 @@ def main(argv=None) -> int:
                         help="run the seeded actions twice; measure memory over the second pass")
     parser.add_argument("--max-growth-mb", type=float, default=100.0)
     parser.add_argument("--slow-s", type=float, default=2.0)
+    parser.add_argument("--page", default=None, help="stay on this page id (e.g. convolution)")
     args = parser.parse_args(argv)
     n = args.soak or args.actions
     _setup_environment()
     import torch
     torch.manual_seed(args.seed)
-    monkey = Monkey(args.seed, args.slow_s)
+    monkey = Monkey(args.seed, args.slow_s, args.page)
     started = time.perf_counter()
     monkey.visit_every_page()
     rss_start = _rss_mb()
