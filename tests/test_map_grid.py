@@ -61,3 +61,35 @@ def test_maps_have_no_context_menu(qtbot):
     grid.set_maps(np.zeros((6, 5, 5), np.float32))
     boxes = [grid.image(k).getViewBox() for k in range(grid.count)]
     assert len(boxes) == 6 and all(box.menu is None for box in boxes)
+
+
+def test_a_new_count_reuses_the_cells_and_lays_them_out_again(qtbot, shown):
+    """Adding and removing filters changes the count: cells are taken out and put back, never
+    destroyed (destroying pyqtgraph's nested layouts mid-run segfaulted), and the grid shows
+    exactly `count` maps, `columns` a row, each with its own title and pixels."""
+    grid = shown(MapGrid(columns=2, colormap="gray"), 300, 300)
+    grid.set_maps(np.zeros((3, 2, 2), np.float32), titles=["a", "b", "c"])
+    first = [grid.image(k) for k in range(3)]
+    for count in (1, 5, 2):
+        maps = np.zeros((count, 2, 2), np.float32)
+        maps[-1] = 1.0                                   # the last map white, the others black
+        grid.set_maps(maps, levels=(0.0, 1.0), titles=[f"map {k + 1}" for k in range(count)])
+        qtbot.wait(10)
+        assert grid.count == count
+        assert [grid.image(k) for k in range(min(count, 3))] == first[:min(count, 3)]
+        in_scene = [item for item in grid.scene().items() if isinstance(item, type(first[0]))]
+        assert len(in_scene) == count                    # no cell left over from before
+        centres = [grid.image(k).sceneBoundingRect().center() for k in range(count)]
+        for k in range(count):
+            assert grid.title(k) == f"map {k + 1}"
+            if k % 2:                                    # right of its row's first map
+                assert centres[k].x() > centres[k - 1].x() + 20
+                assert abs(centres[k].y() - centres[k - 1].y()) < 1
+            elif k:                                      # a new row, below the one before
+                assert centres[k].y() > centres[k - 2].y() + 20
+        image = grid.grab().toImage()
+        last = grid.mapFromScene(grid.image(count - 1).mapToScene(1.0, 1.0))
+        assert image.pixelColor(last) == QColor(255, 255, 255)
+        if count > 1:
+            other = grid.mapFromScene(grid.image(0).mapToScene(1.0, 1.0))
+            assert image.pixelColor(other) == QColor(0, 0, 0)

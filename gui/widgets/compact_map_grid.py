@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from gui.widgets.map_grid import MapGrid
 
+QWIDGETSIZE_MAX = (1 << 24) - 1      # Qt's "no maximum"
+
 
 def compact_layout(grid, cells, labels, has_titles: bool) -> None:
     """Zero margins and spacing in `grid` (a GraphicsLayoutWidget) and its cell layouts."""
@@ -15,10 +17,9 @@ def compact_layout(grid, cells, labels, has_titles: bool) -> None:
     for cell in cells:
         cell.layout.setContentsMargins(0, 0, 0, 0)
         cell.layout.setSpacing(0)
-    for label in labels:
-        if not has_titles:
-            label.setMaximumHeight(0)
-            label.setVisible(False)
+    for label in labels:             # a reused cell may have hidden its title before
+        label.setMaximumHeight(QWIDGETSIZE_MAX if has_titles else 0)
+        label.setVisible(has_titles)
 
 
 class CompactMapGrid(MapGrid):

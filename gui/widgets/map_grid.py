@@ -1,6 +1,6 @@
 """`MapGrid`: many small 2-D maps (filters, feature maps) in one GraphicsLayoutWidget.
 
-One view box and image per map, made once for a given count. An update colours each map in numpy
+One view box and image per map; cells are made once and reused when the count changes. An update colours each map in numpy
 (its own levels, then the colour map's RGBA table) and hands the pixels to a `PixelImage`.
 """
 from __future__ import annotations
@@ -19,25 +19,37 @@ class MapGrid(pg.GraphicsLayoutWidget):
         self.columns = columns
         self._cmap = COLORMAPS[colormap]()
         self._lut = rgba_lut(self._cmap)            # (256, 4) RGBA colours of the colour map
+        # every cell made so far, (cell layout, title, image): made once, never destroyed
+        self._pool: list[tuple[pg.GraphicsLayout, pg.LabelItem, PixelImage]] = []
         self._images: list[PixelImage] = []
         self._labels: list[pg.LabelItem] = []
         self._count = -1
         self.setMinimumHeight(80)
 
-    def _rebuild(self, count: int, titles: list[str] | None) -> None:
-        self.clear()
-        self._images, self._labels = [], []
-        for k in range(count):
-            if k and k % self.columns == 0:
-                self.nextRow()
-            cell = self.addLayout()
-            label = cell.addLabel(titles[k] if titles else "", size=f"{style.px('small')}px")
+    def _cell(self, k: int) -> tuple[pg.GraphicsLayout, pg.LabelItem, PixelImage]:
+        while len(self._pool) <= k:
+            cell = pg.GraphicsLayout()
+            label = cell.addLabel("", size=f"{style.px('small')}px")
             cell.nextRow()
             # no context menu: a map is not for panning, and each menu costs ~5 ms of widgets
             box = cell.addViewBox(lockAspect=True, invertY=True, enableMouse=False,
                                   enableMenu=False)
             img = PixelImage(axisOrder="row-major")
             box.addItem(img)
+            self._pool.append((cell, label, img))
+        return self._pool[k]
+
+    def _rebuild(self, count: int, titles: list[str] | None) -> None:
+        """Lay out `count` cells, `columns` a row. The cells are taken out of the layout and
+        put back, never destroyed: destroying a cell (a nested pyqtgraph layout with a view box)
+        while the app runs segfaulted now and then (GraphicsLayout.clear under "Add a filter"
+        on the Convolution page, found by the monkey's soak)."""
+        self.clear()              # out of the layout and the scene; the pool keeps them alive
+        self._images, self._labels = [], []
+        for k in range(count):
+            cell, label, img = self._cell(k)
+            self.addItem(cell, row=k // self.columns, col=k % self.columns)
+            label.setText(titles[k] if titles else "", size=f"{style.px('small')}px")
             self._images.append(img)
             self._labels.append(label)
         self._count = count
@@ -80,6 +92,10 @@ class MapGrid(pg.GraphicsLayoutWidget):
     def image(self, k: int) -> PixelImage:
         """The image item of map `k`."""
         return self._images[k]
+
+    def title(self, k: int) -> str:
+        """The title over map `k`."""
+        return self._labels[k].text
 
     def pixels(self, k: int) -> np.ndarray:
         """The pixels map `k` is shown with: (H, W, 4) RGBA."""

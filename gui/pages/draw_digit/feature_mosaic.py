@@ -38,6 +38,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
         crisp_pixels(self)
+        self._pool: list[tuple[pg.LabelItem, pg.ViewBox, PixmapImage]] = []
         self.boxes: list[pg.ViewBox] = []
         self.labels: list[pg.LabelItem] = []
         self.images: list[PixmapImage] = []
@@ -45,30 +46,41 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
         self._index: list[np.ndarray] = []               # each layer's mosaic_index
         self._tiles: list[np.ndarray] = []               # the (C, H, W) maps last shown
 
+    def _parts(self, i: int) -> tuple[pg.LabelItem, pg.ViewBox, PixmapImage]:
+        """Layer i's title, box and image: made once and reused by every later model, never
+        destroyed (destroying pyqtgraph view boxes while the app runs can segfault)."""
+        while len(self._pool) <= i:
+            label = pg.LabelItem(size="9pt")
+            label.setMaximumHeight(TITLE_HEIGHT)
+            box = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False, enableMenu=False)
+            image = PixmapImage()
+            box.addItem(image)
+            self._pool.append((label, box, image))
+        return self._pool[i]
+
     def set_layers(self, layers: list[tuple[str, tuple[int, int, int]]]) -> None:
         """Lay out one titled mosaic per (name, (C, H, W)); called when the model changes."""
-        self.ci.clear()
+        rows_before = 2 * len(self.boxes) + 1
+        self.ci.clear()                       # out of the layout; the pool keeps them alive
         self.boxes, self.labels, self.images, self._shapes, self._index, self._tiles = (
             [], [], [], [], [], [])
         for i, (name, (c, h, w)) in enumerate(layers):
             gap = max(1, round(max(h, w) / 12))     # about a twelfth of a map between maps
             index = mosaic_index(c, h, w, columns_for(c), gap)
-            label = self.ci.addLabel(f"<b>{name}</b> · {c} maps of {h}×{w}", row=2 * i, col=0,
-                                     size="9pt")
-            label.setMaximumHeight(TITLE_HEIGHT)
-            box = self.ci.addViewBox(row=2 * i + 1, col=0, lockAspect=True, invertY=True,
-                                     enableMouse=False)
-            box.setMenuEnabled(False)
+            label, box, image = self._parts(i)
+            label.setText(f"<b>{name}</b> · {c} maps of {h}×{w}", size="9pt")
+            self.ci.addItem(label, row=2 * i, col=0)
+            self.ci.addItem(box, row=2 * i + 1, col=0)
             box.setRange(QRectF(0, 0, index.shape[1], index.shape[0]), padding=0.01)
-            image = PixmapImage()
-            box.addItem(image)
+            image.set_pixels(np.zeros(index.shape, np.uint8))   # no picture of an earlier model
             self.boxes.append(box)
             self.labels.append(label)
             self.images.append(image)
             self._shapes.append((c, h, w))
             self._index.append(index)
             self._tiles.append(np.zeros((c, h, w), np.float32))
-        self.ci.layout.setRowStretchFactor(2 * len(layers), 1)   # what the mosaics leave over
+        for row in range(max(rows_before, 2 * len(layers) + 1)):
+            self.ci.layout.setRowStretchFactor(row, 1 if row == 2 * len(layers) else 0)
         self._fit_rows()
 
     def resizeEvent(self, event) -> None:
