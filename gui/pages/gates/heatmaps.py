@@ -176,6 +176,8 @@ class GateHeatmapGrid(pg.GraphicsLayoutWidget):
             if k and k % columns == 0:
                 self.nextRow()
             self.maps[name] = GateHeatmap(name, title, cmap, levels)
+            if k % columns:         # one unit axis a row: the maps beside share its rows
+                self.maps[name].hideAxis("left")
             self.addItem(self.maps[name])
         style.polish(self)
 
