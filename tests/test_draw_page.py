@@ -168,6 +168,17 @@ def test_clear_empties_prediction(page):
     assert page.bars.top_class() == -1 and page.bars.probabilities().max() == 0
     assert "Draw a digit" in page.verdict.text()
     assert page.stages_view.values(2).max() == 0
+    # nothing drawn reads as "empty", not as black "broken" squares: light stages and maps
+    from gui.pages.draw_digit.stage_strip import EMPTY_GRAY
+    for image in page.stages_view.images:
+        assert (image.image == EMPTY_GRAY).all()
+    assert not page.stages_view.overlay.isVisible()
+    for image in page.maps_view.images:
+        assert np.median(image.image) == EMPTY_GRAY
+    assert "empty" in page.stage_numbers.text()
+    page.canvas.set_image(_synth(2))                   # drawn again: the model's own colours
+    assert (page.stages_view.images[2].image != EMPTY_GRAY).any()
+    assert np.median(page.maps_view.images[0].image) != EMPTY_GRAY
 
 
 def test_undo_removes_last_stroke(page, qtbot):

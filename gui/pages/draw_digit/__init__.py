@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from engine.digits import BOX, SIZE, Preprocessed, model_input, preprocess_stages
+from engine.digits import SIZE, Preprocessed, model_input, preprocess_stages
 from engine.inspect import analyse
 from gui import style
 from gui.bind import Bindings
@@ -235,8 +235,11 @@ class DrawDigitPage(Page):
             self.bars.set_probabilities(None)
             self.verdict.setText("No model loaded" if self.model is None
                                  else "Draw a digit on the left")
-            self.stages_view.set_stage(3, stages.centred)
-            self.stages_view.show_heat(None)
+            if stages.empty:
+                self.stages_view.set_empty()
+            else:
+                self.stages_view.set_stage(3, stages.centred)
+                self.stages_view.show_heat(None)
             self.maps_view.set_maps(None)
             return
         x = model_input(stages.centred, self.meta)
@@ -252,8 +255,9 @@ class DrawDigitPage(Page):
     def _show_stages(self, stages: Preprocessed) -> None:
         view = self.stages_view
         if stages.empty:
-            view.set_stage(0, np.zeros((BOX, BOX), np.float32))
-            self.stage_numbers.setText("The canvas is empty.")
+            view.set_empty()
+            self.stage_numbers.setText("The canvas is empty: draw a digit to see each step.")
+            return
         else:
             view.set_stage(0, stages.cropped)
             h, w = stages.cropped.shape

@@ -14,6 +14,7 @@ from gui.widgets.pixel_image import PixmapImage, crisp_pixels, gray8
 
 GAP_VALUE = 90        # gap colour (of 255): visible between black map backgrounds
 TITLE_HEIGHT = 22     # pixels for each layer's title
+EMPTY_GRAY = 232      # the maps while nothing is drawn
 
 
 def columns_for(channels: int) -> int:
@@ -72,7 +73,6 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
             self.ci.addItem(label, row=2 * i, col=0)
             self.ci.addItem(box, row=2 * i + 1, col=0)
             box.setRange(QRectF(0, 0, index.shape[1], index.shape[0]), padding=0.01)
-            image.set_pixels(np.zeros(index.shape, np.uint8))   # no picture of an earlier model
             self.boxes.append(box)
             self.labels.append(label)
             self.images.append(image)
@@ -103,9 +103,16 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
             box.setFixedHeight(max(10.0, width * ratio * scale))
 
     def set_maps(self, maps: list[np.ndarray] | None) -> None:
-        """One (C, H, W) array per layer (None: all black); each layer on its own 0..peak scale."""
+        """One (C, H, W) array per layer, each layer on its own 0..peak scale; None: nothing
+        to show (light tiles between the gaps, not the black of maps that do not fire)."""
         for k, (shape, image, index) in enumerate(zip(self._shapes, self.images, self._index)):
-            tiles = np.zeros(shape, np.float32) if maps is None else maps[k]
+            if maps is None:
+                self._tiles[k] = np.zeros(shape, np.float32)
+                gray = np.full(shape[0] * shape[1] * shape[2] + 1, EMPTY_GRAY, np.uint8)
+                gray[-1] = GAP_VALUE
+                image.set_pixels(gray[index])
+                continue
+            tiles = maps[k]
             self._tiles[k] = tiles
             peak = float(tiles.max()) if tiles.size else 0.0
             gray = np.append(gray8(tiles.reshape(-1), 0.0, peak if peak > 0 else 1.0),

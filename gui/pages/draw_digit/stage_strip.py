@@ -15,6 +15,7 @@ from gui.widgets.pixel_image import PixmapImage, crisp_pixels, gray8, to_argb32
 
 CROP_SIDE = 192           # the ink box is shown resampled into a square of this many pixels
 HEAT_ALPHA = 170          # peak opacity of the heat overlay (of 255)
+EMPTY_GRAY = 232          # a stage with nothing drawn yet: light, not the black of "no ink"
 SIDES = (CROP_SIDE, BOX, SIZE, SIZE)   # each stage's image side, in pixels
 
 
@@ -80,6 +81,14 @@ class StageStrip(pg.GraphicsLayoutWidget):
         if index == 0:
             gray = fit_square(gray, CROP_SIDE)
         self.images[index].set_pixels(gray)
+
+    def set_empty(self) -> None:
+        """Nothing drawn: every stage a light square (all-black squares read as "broken"),
+        no heat overlay."""
+        for k, (image, side) in enumerate(zip(self.images, SIDES)):
+            self._values[k] = np.zeros((side, side), np.float32)
+            image.set_pixels(np.full((side, side), EMPTY_GRAY, np.uint8))
+        self.overlay.hide()
 
     def show_heat(self, heat: np.ndarray | None) -> None:
         """The heat map (28, 28) >= 0 over the last image, scaled to its peak; None hides it
