@@ -61,12 +61,11 @@ class CurvePanel(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setMinimumSize(300, 180)
-        self.loss_plot = self.addPlot(title="Loss")
-        self.acc_plot = self.addPlot(title="Accuracy (%)")
+        self.loss_plot = self.addPlot(title="Loss", enableMenu=False)
+        self.acc_plot = self.addPlot(title="Accuracy (%)", enableMenu=False)
         for plot in (self.loss_plot, self.acc_plot):
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.setMenuEnabled(False)
             plot.getAxis("bottom").enableAutoSIPrefix(False)  # epochs, never "x0.001"
             plot.setClipToView(True)                           # long runs: draw what is visible
             plot.setDownsampling(auto=True, mode="peak")       # ... at most ~one point per pixel

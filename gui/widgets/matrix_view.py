@@ -25,6 +25,7 @@ from shiboken6 import isValid
 
 from gui import style
 from gui.widgets.cell_items import CellCover, CellImage, CellNumbers, cell_text
+from gui.widgets.colour_bar import ColourBar
 from gui.widgets.pixel_image import argb_lut, rgba_lut
 
 COLORMAPS = {
@@ -50,8 +51,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setMinimumSize(120, 120)
         self.ci.layout.setContentsMargins(2, 2, 2, 2)
-        self.plot = self.addPlot(title=title)
-        self.plot.setMenuEnabled(False)
+        self.plot = self.addPlot(title=title, enableMenu=False)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.invertY(True)
@@ -77,8 +77,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._set_luts()
         self.colorbar = None
         if colorbar:  # beside the plot, showing the levels (not tied to the RGB image)
-            self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._cmap,
-                                            interactive=False, width=12)
+            self.colorbar = ColourBar(self._cmap, (0.0, 1.0), width=12)
             self.addItem(self.colorbar)
         self.show_numbers = show_numbers      # None: automatic (when the grid is small)
         self.max_number_cells = max_number_cells
@@ -111,7 +110,7 @@ class MatrixView(pg.GraphicsLayoutWidget):
         self._values = values
         self._show_values(shown, levels)
         if self.colorbar is not None and levels != self._levels:
-            self.colorbar.setLevels(levels)
+            self.colorbar.set_levels(levels)
         self._levels = levels
         if values.shape != self._shape:
             self._shape = values.shape

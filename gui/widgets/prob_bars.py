@@ -31,14 +31,13 @@ def percent(p: float) -> str:
 
 class ProbabilityBars(pg.PlotWidget):
     def __init__(self, parent=None, classes: list[str] | None = None, title: str | None = None):
-        super().__init__(parent)
+        super().__init__(parent, enableMenu=False)
         self.classes = list(classes or [str(d) for d in range(10)])
         n = len(self.classes)
         self._probs = np.zeros(n, np.float32)
         self._top = -1
         self._bar_brush, self._top_brush = QBrush(BAR), QBrush(TOP)
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
         plot.setMouseEnabled(False, False)
         plot.hideButtons()
         if title:

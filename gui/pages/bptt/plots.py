@@ -32,7 +32,6 @@ def _plot_style(plot: pg.PlotItem, title: str, bottom: str) -> None:
     plot.setLabel("bottom", bottom)
     plot.setLogMode(x=False, y=True)
     plot.showGrid(x=True, y=True, alpha=0.25)
-    plot.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
     plot.getAxis("bottom").enableAutoSIPrefix(False)
@@ -42,7 +41,7 @@ class GradientCurves(pg.PlotWidget):
     """‖∂L/∂hₜ‖₂ for t = 1..T, all cells on one log plot."""
 
     def __init__(self, cells=("rnn", "lstm", "gru"), parent=None):
-        super().__init__(parent)
+        super().__init__(parent, enableMenu=False)
         self.setMinimumSize(300, 170)
         self.setToolTip("How much gradient of the loss (read at the last step T) reaches each "
                         "hidden state hₜ, on a log scale: a straight falling line to the left "
@@ -96,7 +95,7 @@ class ClipPlot(pg.PlotWidget):
     """Total gradient norm of every update, before (thin) and after clipping (thick)."""
 
     def __init__(self, cells=("rnn", "lstm", "gru"), parent=None):
-        super().__init__(parent)
+        super().__init__(parent, enableMenu=False)
         self.setMinimumSize(300, 120)
         self.setToolTip("Every training step's total gradient norm ‖g‖: thin before clipping, "
                         "thick after; the dashed line is the clipping threshold. Without "

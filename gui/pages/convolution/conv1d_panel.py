@@ -51,8 +51,7 @@ def _check_taps(value):
 
 
 def _plot(title: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(title=title)
-    plot.setMenuEnabled(False)
+    plot = pg.PlotWidget(title=title, enableMenu=False)
     plot.setMouseEnabled(False, False)
     plot.hideButtons()
     plot.showGrid(x=True, y=True, alpha=0.2)

@@ -183,10 +183,9 @@ class ActivationView(MatrixView):
     def __init__(self):
         super().__init__(colormap="diverging", number_format="{:.2f}", max_number_cells=144)
         self.nextRow()
-        self.curve_plot = self.addPlot()
+        self.curve_plot = self.addPlot(enableMenu=False)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
-        self.curve_plot.setMenuEnabled(False)
         self.curve_plot.setMouseEnabled(False, False)
         self.curve_plot.hideButtons()
         self.curve_plot.showGrid(x=True, y=True, alpha=0.3)

@@ -58,8 +58,7 @@ class StageStrip(pg.GraphicsLayoutWidget):
             self.captions.append(self.ci.addLabel(text, row=0, col=col, size="9pt"))
             self.ci.layout.setColumnStretchFactor(col, 1)
             box = self.ci.addViewBox(row=1, col=col, lockAspect=True, invertY=True,
-                                     enableMouse=False)
-            box.setMenuEnabled(False)
+                                     enableMouse=False, enableMenu=False)
             box.setRange(QRectF(0, 0, side, side), padding=0.03)
             image = PixmapImage()
             box.addItem(image)

@@ -16,8 +16,7 @@ class EmbeddingScatter(pg.PlotWidget):
     """2-D word vectors as coloured points with their words; items made once, then moved."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setMenuEnabled(False)
+        super().__init__(parent, enableMenu=False)
         self.setLabel("bottom", "embedding dim 0")
         self.setLabel("left", "embedding dim 1")
         for side in ("bottom", "left"):

@@ -25,10 +25,9 @@ class PredictionPlot(pg.PlotWidget):
     """P(positive) after each token so far; dashed: without the clamp."""
 
     def __init__(self, parent=None):
-        super().__init__(parent, axisItems={"bottom": TokenAxis("bottom")})
+        super().__init__(parent, axisItems={"bottom": TokenAxis("bottom")}, enableMenu=False)
         self.setTitle("P(positive) after each token")
         cache_axes(self)
-        self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
         self.showGrid(x=False, y=True, alpha=0.25)
@@ -69,8 +68,7 @@ class UnitPlot(pg.PlotWidget):
     each curve named in its colour in the title."""
 
     def __init__(self, parent=None):
-        super().__init__(parent, axisItems={"bottom": TokenAxis("bottom")})
-        self.setMenuEnabled(False)
+        super().__init__(parent, axisItems={"bottom": TokenAxis("bottom")}, enableMenu=False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
         self.showGrid(x=False, y=True, alpha=0.25)

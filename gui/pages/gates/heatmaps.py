@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from gui import style
+from gui.widgets.colour_bar import ColourBar
 
 BLANK = QColor(236, 236, 236)      # not yet computed
 CURRENT_COLOR = "#ff8c00"          # outline of the current token's column
@@ -82,9 +83,8 @@ class GateHeatmap(pg.PlotItem):
     """One (units, tokens) array in a plot, with a colour bar beside it."""
 
     def __init__(self, name: str, title: str, colormap: str, levels=(0.0, 1.0)):
-        super().__init__(title=title, axisItems={"bottom": TokenAxis("bottom")})
+        super().__init__(title=title, axisItems={"bottom": TokenAxis("bottom")}, enableMenu=False)
         self.name = name
-        self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
         self.hideButtons()
         self.invertY(True)
@@ -95,9 +95,8 @@ class GateHeatmap(pg.PlotItem):
         # set once per sentence; a step repaints the columns around it: blit them from a pixmap
         self.image.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=tuple(levels), colorMap=pg.colormap.get(colormap),
-                                        interactive=False, width=10)
-        self.colorbar.setImageItem(self.image, insert_in=self)
+        self.colorbar = ColourBar(pg.colormap.get(colormap), tuple(levels), width=10)
+        self.colorbar.attach(self.image, insert_in=self)
         self.levels = tuple(levels)
         self.values = np.zeros((0, 0), np.float32)   # (units, tokens) of the whole sentence
         self.filled = 0                              # columns shown so far
@@ -117,7 +116,7 @@ class GateHeatmap(pg.PlotItem):
         if levels is not None:
             self.levels = (float(levels[0]), float(levels[1]))
         self.image.setImage(self.values, autoLevels=False)
-        self.colorbar.setLevels(self.levels)
+        self.colorbar.set_levels(self.levels)
         if tokens != self.tokens or self.cover.units != self.values.shape[0]:
             self.tokens = list(tokens)
             units, T = self.values.shape

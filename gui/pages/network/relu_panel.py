@@ -31,7 +31,7 @@ class DeadSharePlot(pg.PlotWidget):
     """One activation's curves: % of never-positive units per layer against the training step."""
 
     def __init__(self, activation: str, parent=None):
-        super().__init__(parent)
+        super().__init__(parent, enableMenu=False)
         self.activation = activation
         self.setMinimumSize(300, 220)
         plot = self.getPlotItem()
@@ -39,7 +39,6 @@ class DeadSharePlot(pg.PlotWidget):
         plot.setLabel("bottom", "training step")
         plot.setLabel("left", "% of units")
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.setYRange(0, 100, padding=0.02)
         plot.getAxis("bottom").enableAutoSIPrefix(False)

@@ -87,8 +87,7 @@ class MemoryRacePanel(QWidget):
             QLabel("Press the button: each cell starts from random weights."), "title")
 
         # one example sequence: its numbers as bars, the two marked ones highlighted
-        self.example_plot = pg.PlotWidget()
-        self.example_plot.setMenuEnabled(False)
+        self.example_plot = pg.PlotWidget(enableMenu=False)
         self.example_plot.setMouseEnabled(False, False)
         self.example_plot.hideButtons()
         self.example_plot.setLabel("bottom", "time step t")
@@ -102,8 +101,7 @@ class MemoryRacePanel(QWidget):
         self.example_plot.addItem(self.example_marks)
         self.example_plot.setMinimumHeight(110)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(False)
+        self.plot = pg.PlotWidget(enableMenu=False)
         self.plot.setLogMode(y=True)
         self.plot.setLabel("bottom", "training step")
         self.plot.setLabel("left", "validation MSE (log scale)")

@@ -49,8 +49,7 @@ class RowReaderPanel(QWidget):
 
         self.image_view = MatrixView(colormap="gray", show_numbers=False)
         self.image_view.setMinimumSize(260, 260)
-        self.bars = pg.PlotWidget()
-        self.bars.setMenuEnabled(False)
+        self.bars = pg.PlotWidget(enableMenu=False)
         self.bars.setMouseEnabled(False, False)
         self.bars.hideButtons()
         self.bars.setYRange(0, 1, padding=0.02)

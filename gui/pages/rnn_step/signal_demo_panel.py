@@ -68,8 +68,7 @@ class SignalDemoPanel(QWidget):
             QLabel("Press Train: the net starts from random weights."), "title")
         self.score_label.setWordWrap(True)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(False)
+        self.plot = pg.PlotWidget(enableMenu=False)
         self.legend = self.plot.addLegend(offset=(10, 10))
         self.plot.setLabel("bottom", "time step t")
         self.truth_curve = self.plot.plot(pen=pg.mkPen((90, 90, 90), width=2), name="truth")

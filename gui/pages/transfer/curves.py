@@ -27,7 +27,7 @@ def legend_html(run: str, text: str = "") -> str:
 
 class AccuracyCurves(pg.PlotWidget):
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__(parent, enableMenu=False)
         self.setMinimumSize(260, 200)
         self.setToolTip("Test accuracy on the held-out shapes after every epoch, one curve per "
                         "run; all runs see the same labelled shapes")
@@ -35,7 +35,6 @@ class AccuracyCurves(pg.PlotWidget):
         plot.setTitle("Test accuracy (%)")
         plot.setLabel("bottom", "epoch")
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.setYRange(0, 100, padding=0.02)
         plot.getAxis("bottom").enableAutoSIPrefix(False)
