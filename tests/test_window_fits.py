@@ -112,3 +112,16 @@ def test_no_visible_siblings_overlap_at_1024x768(window):
     finally:
         window.resize(1280, 720)
         QApplication.processEvents()
+
+
+def test_the_train_pages_controls_fit_1280x720_without_scrolling(window):
+    """Data, Model and Training (down to the notes' recipe) all in view at 1280×720: the layer
+    table lives in its own tab, not in this column."""
+    from PySide6.QtWidgets import QScrollArea
+    page = window.show_page("train_cnn")
+    QApplication.processEvents()
+    column = next(a for a in page.findChildren(QScrollArea) if a.widget() is page.form)
+    assert not column.verticalScrollBar().isVisible()
+    button = page.form.notes_button
+    bottom = button.mapTo(column.viewport(), button.rect().bottomLeft()).y()
+    assert button.isVisible() and bottom <= column.viewport().height()

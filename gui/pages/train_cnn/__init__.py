@@ -66,6 +66,7 @@ class TrainCnnPage(Page):
         self.bind = self.form.bind
         self.views = RunViews()
         self.code_panel = LoopCode(self.settings, self.sources.folder)
+        self.views.tabs.addTab(self.form.layer_table, "Layers")
         self.views.tabs.addTab(self.code_panel, "PyTorch code")
         # progress in batches of a fifth of a second: the views redraw at most every
         # RENDER_INTERVAL_MS, and each batch costs the training thread the GIL once

@@ -51,6 +51,18 @@ def _combo(choices: dict) -> QComboBox:
     return combo
 
 
+def _pair(first: QWidget, label: str | None, second: QWidget) -> QWidget:
+    """Two controls on one form row (the column must fit a 720-pixel-high screen)."""
+    row = QWidget()
+    line = QHBoxLayout(row)
+    line.setContentsMargins(0, 0, 0, 0)
+    line.addWidget(first, 1)
+    if label:
+        line.addWidget(QLabel(label))
+    line.addWidget(second, 1)
+    return row
+
+
 def _form(title: str) -> tuple[QGroupBox, QFormLayout]:
     box = QGroupBox(title)
     form = QFormLayout(box)
@@ -104,7 +116,7 @@ class TrainControls(QWidget):
         model_box, form = _form("Model")
         archs = {a: models.ARCHITECTURE_LABELS.get(a, a) for a in PAGE_ARCHS}
         self.arch_combo = b.combo("arch", _combo(archs), archs)
-        self.arch_combo.setToolTip("The architecture to train; the table below lists its layers, "
+        self.arch_combo.setToolTip("The architecture to train; the Layers tab lists its layers, "
                                    "output shapes and parameters")
         form.addRow("Network", self.arch_combo)
         activations = {a: ACTIVATION_LABELS.get(a, a) for a in models.ACTIVATIONS}
@@ -122,9 +134,9 @@ class TrainControls(QWidget):
                                         "hidden layer of the MLP): it rescales each channel to "
                                         "mean 0, variance 1 over the batch")
         form.addRow(self.batchnorm_check)
+        # shown in the page's "Layers" tab: in this column it pushed the Training box below
+        # the fold at 1280x720
         self.layer_table = LayerTable()
-        self.layer_table.setMinimumHeight(200)
-        form.addRow(self.layer_table)
         self.total_label = QLabel()
         self.total_label.setWordWrap(True)
         form.addRow(self.total_label)
@@ -152,11 +164,10 @@ class TrainControls(QWidget):
         self.epochs_spin = b.spin("epochs", QSpinBox(minimum=1, maximum=200))
         self.epochs_spin.setToolTip("Passes over the training images; the test accuracy is "
                                     "scored after each one")
-        form.addRow("Epochs", self.epochs_spin)
         self.seed_spin = b.spin("seed", QSpinBox(minimum=0, maximum=999999))
         self.seed_spin.setToolTip("Seeds the initial weights, the shuffling and the subsets: "
                                   "the same seed gives the same run")
-        form.addRow("Seed", self.seed_spin)
+        form.addRow("Epochs", _pair(self.epochs_spin, "Seed", self.seed_spin))
         devices = {"auto": "Automatic", **{d: d.upper() for d in available_devices()}}
         self.device_combo = b.combo("device", _combo(devices), devices)
         self.device_combo.setToolTip("Where the training runs; Automatic picks a GPU (CUDA or "
@@ -165,10 +176,9 @@ class TrainControls(QWidget):
         self.notes_button = QPushButton("The notes' recipe")
         self.notes_button.setToolTip("SGD, learning rate 0.001, momentum 0.9, batch size 4")
         self.notes_button.clicked.connect(lambda: self.bind.apply(NOTES_RECIPE))
-        form.addRow(self.notes_button)
         self.device_label = QLabel()
         self.device_label.setWordWrap(True)
-        form.addRow(self.device_label)
+        form.addRow(_pair(self.notes_button, None, self.device_label))
         col.addWidget(hyper_box)
         col.addStretch(1)
         # locked while a run trains (the run keeps the settings it started with)
@@ -200,8 +210,9 @@ class TrainControls(QWidget):
 
     def show_model(self, model, info: DatasetInfo) -> None:
         total = self.layer_table.show_model(model, info.input_shape)
-        self.total_label.setText(f"<b>Total: {total:,} parameters</b> "
-                                 f"(input {'×'.join(map(str, info.input_shape))})")
+        self.total_label.setText(f"<b>{total:,} parameters</b> for "
+                                 f"{'×'.join(map(str, info.input_shape))} input "
+                                 "(each layer's: the Layers tab)")
 
     def show_model_error(self, info: DatasetInfo, error: str) -> None:
         self.layer_table.clear_rows()
