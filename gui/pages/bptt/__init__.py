@@ -15,9 +15,10 @@ import math
 import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.bptt import BpttConfig, BpttExperiment
+from gui.page_frame import controls_column
 from gui.pages.base import Page
 from gui.pages.bptt.controls import BpttControls, BpttSettings
 from gui.pages.bptt.job import BpttJob, probe_norms
@@ -86,12 +87,7 @@ class BpttPage(Page):
 
     # -- layout ----------------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        left = QScrollArea()
-        left.setWidget(self.controls_panel)
-        left.setWidgetResizable(True)
-        left.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        left.setMinimumWidth(self.controls_panel.minimumSizeHint().width() + 24)
-        left.setMaximumWidth(360)
+        left = controls_column(self.controls_panel, max_width=360)
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)

@@ -18,7 +18,7 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer, Slot
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine import data as datasets
 from engine.data import DATASETS, DatasetError
@@ -27,6 +27,7 @@ from engine.train import device_name, pick_device
 from engine.train_job import (CnnTrainingJob, DataCache, build_cnn, image_input_shape, run_meta,
                               steps_per_epoch)
 from gui.settings import app_settings
+from gui.page_frame import controls_column
 from gui.pages.base import Page
 from gui.state import TrainedModel
 from gui.pages.train_cnn.code_tab import LoopCode
@@ -92,12 +93,7 @@ class TrainCnnPage(Page):
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(300)
-        scroll.setMaximumWidth(340)
+        scroll = controls_column(self.form, max_width=340, min_width=300)
 
         bar = self.run_bar = RunBar()
         self.start_button, self.pause_button = bar.start_button, bar.pause_button

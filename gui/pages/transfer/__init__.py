@@ -9,11 +9,12 @@ engine.train.fit); the ImageNet weights download in a `gui.workers.BackgroundCal
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from engine import transfer
 from engine.data.shapes import SHAPE_CLASSES
+from gui.page_frame import controls_column
 from gui.pages.base import Page
 from gui.pages.transfer.controls import TransferControls, TransferSettings
 from gui.pages.transfer.curves import RUN_STYLE, AccuracyCurves, legend_html
@@ -71,12 +72,7 @@ class TransferPage(Page):
 
     # -- layout ----------------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        left = QScrollArea()
-        left.setWidget(self.controls_panel)
-        left.setWidgetResizable(True)
-        left.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        left.setMinimumWidth(self.controls_panel.minimumSizeHint().width() + 24)
-        left.setMaximumWidth(380)
+        left = controls_column(self.controls_panel, max_width=380)
         results = QWidget()
         column = QVBoxLayout(results)
         column.setContentsMargins(0, 0, 0, 0)
