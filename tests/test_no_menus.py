@@ -10,6 +10,8 @@ build plots while the app runs (radio buttons: RGB input, the Gates page's cell 
 filter), counting the menus made."""
 import importlib
 
+import pytest
+
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QRadioButton, QToolButton
@@ -27,6 +29,7 @@ def _click_all(page, kind, text=None) -> int:
     return clicked
 
 
+@pytest.mark.slow
 def test_no_page_makes_a_view_box_menu(qtbot, monkeypatch):
     module = importlib.import_module("pyqtgraph.graphicsItems.ViewBox.ViewBox")
     made = []
