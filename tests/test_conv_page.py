@@ -154,6 +154,13 @@ def test_rgb_mode_shows_channel_partial_sums(page):
     for c, name in enumerate("RGB"):
         assert f"{step.channel_sums[c]:.3f} ({name})" in text
     assert f"0.500 (bias) = {step.value:.3f}" in text
+    # back to grey and to RGB again: the three grids are hidden and shown, never rebuilt
+    grids = list(p.products_view.views)
+    QTest.mouseClick(p.input_box.gray_radio, Qt.LeftButton)
+    assert p.products_view.views == grids[:1]
+    assert not grids[1].isVisibleTo(p.products_view) and not grids[2].isVisibleTo(p.products_view)
+    QTest.mouseClick(p.input_box.rgb_radio, Qt.LeftButton)
+    assert p.products_view.views == grids and all(g.isVisibleTo(p.products_view) for g in grids)
     np.testing.assert_allclose(p.trace.output, torch_conv(p.trace.x, p.kernel_editor.weights(),
                                                           p.kernel_editor.bias()), atol=1e-5)
     assert "in_channels=3" in p.code_panel.code()

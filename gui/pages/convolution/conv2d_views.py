@@ -114,7 +114,8 @@ class ProductsView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.views: list[MatrixView] = []
+        self._boxes: list[tuple[QWidget, LiveLabel, MatrixView]] = []   # every channel's, made once
+        self.views: list[MatrixView] = []       # the channels shown
         self.titles: list[LiveLabel] = []
         self.row = QHBoxLayout()
         self.row.setContentsMargins(0, 0, 0, 0)
@@ -136,23 +137,27 @@ class ProductsView(QWidget):
         self.set_channels(1)
 
     def set_channels(self, n: int) -> None:
-        while len(self.views) > n:
-            self.views.pop().deleteLater()
-            self.titles.pop().deleteLater()
-            self.row.takeAt(self.row.count() - 1).layout().deleteLater()
-        while len(self.views) < n:
-            box = QVBoxLayout()
+        """One grid per input channel. Grids are made once and hidden when not needed, never
+        destroyed: destroying widgets with graphics items while the app runs segfaulted in
+        PySide6 (the Grey / RGB toggle made and destroyed these)."""
+        while len(self._boxes) < n:
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 0)
             title = LiveLabel()
             title.setAlignment(Qt.AlignCenter)
             view = MatrixView(colormap="diverging", number_format="{:.2f}", max_number_cells=49,
                               cache_image=False)     # new products every step
             view.setToolTip("Each input value under the window times the kernel value over it")
             view.setMinimumSize(130, 130)      # three numbers across at the smallest readable size
-            box.addWidget(title)
-            box.addWidget(view, 1)
-            self.row.addLayout(box, 1)
-            self.views.append(view)
-            self.titles.append(title)
+            column.addWidget(title)
+            column.addWidget(view, 1)
+            self.row.addWidget(box, 1)
+            self._boxes.append((box, title, view))
+        for k, (box, _title, _view) in enumerate(self._boxes):
+            box.setVisible(k < n)
+        self.views = [view for _box, _title, view in self._boxes[:n]]
+        self.titles = [title for _box, title, _view in self._boxes[:n]]
 
     def show_step(self, step, kernel: np.ndarray, levels: tuple[float, float]) -> None:
         """`step`: an engine.conv.ConvStep; kernel: (C_in, kH, kW), the filter it applies."""

@@ -28,20 +28,27 @@ class EmbeddingScatter(pg.PlotWidget):
         legend = self.addLegend(offset=(8, 8))
         for group in GROUPS:
             legend.addItem(pg.ScatterPlotItem(brush=pg.mkBrush(GROUP_COLORS[group]), size=9), group)
-        self.labels: list[pg.TextItem] = []
+        self._pool: list[pg.TextItem] = []      # every label made so far
+        self.labels: list[pg.TextItem] = []     # the current words' labels
         self.words: list[str] = []
         self._brushes = []
 
     def set_words(self, words: list[str]) -> None:
-        for label in self.labels:
-            self.removeItem(label)
-        self.words = [w for w in words]
-        self.labels = []
+        """One label per word. Labels are reused (set to the new word) and the extra ones
+        hidden, never destroyed: destroying graphics items while the app runs segfaulted in
+        PySide6 (a soak caught it here, under "Train a 2-D model")."""
+        self.words = list(words)
         self._brushes = [pg.mkBrush(GROUP_COLORS[word_group(w)]) for w in words]
-        for w in words:
-            label = pg.TextItem(w, color=GROUP_COLORS[word_group(w)], anchor=(0, 1))
+        while len(self._pool) < len(words):
+            label = pg.TextItem("", anchor=(0, 1))
             self.addItem(label)
-            self.labels.append(label)
+            self._pool.append(label)
+        for label, w in zip(self._pool, words):
+            label.setText(w, color=GROUP_COLORS[word_group(w)])
+            label.show()
+        for label in self._pool[len(words):]:
+            label.hide()
+        self.labels = self._pool[:len(words)]
 
     def set_points(self, points: np.ndarray) -> None:
         """(len(words), 2) positions; <pad> is left out (it stays at zero and means nothing)."""
