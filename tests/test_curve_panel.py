@@ -55,7 +55,7 @@ def one_run(panel, losses, label="", epochs=1):
 
 
 def faded(panel):
-    return [i for i in panel.loss_plot.listDataItems() if i.zValue() < 0]
+    return [i for i in panel.loss_plot.listDataItems() if i.zValue() < 0 and i.isVisible()]
 
 
 def test_earlier_runs_stay_faded_with_their_label_until_cleared(qtbot):
@@ -78,6 +78,11 @@ def test_earlier_runs_stay_faded_with_their_label_until_cleared(qtbot):
     panel.clear_previous()
     assert panel.previous_runs() == [] and faded(panel) == [] and panel.runs_legend_text() == ""
     assert panel.point_counts()["step_loss"] == 1                    # the current run stays
+    made = len(panel.loss_plot.listDataItems())
+    one_run(panel, [2.0, 1.0], label="again")       # a cleared run's curves are reused
+    assert panel.previous_runs() == ["again"] and len(faded(panel)) == 1
+    np.testing.assert_allclose(faded(panel)[0].getData()[1], [4.0])   # run 3's loss, faded
+    assert len(panel.loss_plot.listDataItems()) == made
 
 
 def test_a_run_without_label_or_curves_leaves_nothing_behind(qtbot):

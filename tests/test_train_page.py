@@ -298,7 +298,7 @@ def click_to_end(qtbot, page, timeout=60000):
 
 
 def faded(curves):
-    return [item for item in curves.loss_plot.listDataItems() if item.zValue() < 0]
+    return [item for item in curves.loss_plot.listDataItems() if item.zValue() < 0 and item.isVisible()]
 
 
 def test_a_fresh_install_opens_on_digits_that_train(qtbot, shown, tmp_path, monkeypatch):

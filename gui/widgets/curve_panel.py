@@ -94,6 +94,7 @@ class CurvePanel(pg.GraphicsLayoutWidget):
         # the layout only while there are any)
         self.runs_legend = RunsLegend(style.px("small"))
         self._previous: list[tuple[str, list]] = []      # (label, its faded items), oldest first
+        self._spare: list[list] = []       # faded items of cleared runs, hidden, to reuse
         self._epochs = 1
         self.clear_curves()
 
@@ -133,6 +134,14 @@ class CurvePanel(pg.GraphicsLayoutWidget):
             acc.setPen(pen)
             loss.setData(x, np.asarray(self._loss), connect="finite")
             acc.setData(x, np.asarray(self._acc))
+        elif self._spare:                            # curves of runs cleared before
+            loss, acc = self._spare.pop()
+            loss.setPen(pen)
+            acc.setPen(pen)
+            loss.setData(x, np.asarray(self._loss), connect="finite")
+            acc.setData(x, np.asarray(self._acc))
+            loss.show()
+            acc.show()
         else:
             loss = self.loss_plot.plot(x, np.asarray(self._loss), pen=pen, connect="finite")
             acc = self.acc_plot.plot(x, np.asarray(self._acc), pen=pen)
@@ -154,10 +163,14 @@ class CurvePanel(pg.GraphicsLayoutWidget):
             self.removeItem(self.runs_legend)
 
     def clear_previous(self) -> None:
-        """Remove the faded earlier runs."""
+        """Remove the faded earlier runs. Their curves are emptied, hidden and kept for the
+        next runs, never destroyed (destroying graphics items while the app runs segfaulted in
+        PySide6)."""
         for _label, items in self._previous:
-            for item, plot in zip(items, (self.loss_plot, self.acc_plot)):
-                plot.removeItem(item)
+            for item in items:
+                item.setData([], [])
+                item.hide()
+            self._spare.append(items)
         self._previous = []
         self._show_runs_legend()
 

@@ -74,15 +74,22 @@ class UnitPlot(pg.PlotWidget):
         self.showGrid(x=False, y=True, alpha=0.25)
         self.setMinimumHeight(110)
         cache_axes(self)
-        self.curves: dict[str, pg.PlotCurveItem] = {}
+        self._made: dict[str, pg.PlotCurveItem] = {}    # every curve made, by name
+        self.curves: dict[str, pg.PlotCurveItem] = {}   # the cell type's, shown
         self.c_original = self._curve(pg.mkPen("#d62728", width=1.5, style=Qt.DashLine))
         self.line = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#ff8c00", width=2))
         self.addItem(self.line)
 
     def set_names(self, names: tuple[str, ...]) -> None:
-        for curve in self.curves.values():
-            self.removeItem(curve)
-        self.curves = {name: self._curve(pg.mkPen(CURVE_COLORS[name], width=2)) for name in names}
+        """Curves for `names` (a cell type's gates and states). Curves of other names are
+        hidden and kept for when their cell type comes back, never destroyed (destroying
+        graphics items while the app runs segfaulted in PySide6)."""
+        for name, curve in self._made.items():
+            curve.setVisible(name in names)
+        for name in names:
+            if name not in self._made:
+                self._made[name] = self._curve(pg.mkPen(CURVE_COLORS[name], width=2))
+        self.curves = {name: self._made[name] for name in names}
 
     def _curve(self, pen) -> pg.PlotCurveItem:
         """A curve drawn from a pixmap while only the token line moves over it (a step)."""

@@ -48,9 +48,10 @@ class DeadSharePlot(pg.PlotWidget):
         plot.setXRange(0, PAGE_CONFIG.steps, padding=0.02)
 
     def clear_curves(self, steps: int) -> None:
+        """Empty every layer's curve for a new run (emptied and reused, never destroyed:
+        destroying graphics items while the app runs segfaulted in PySide6)."""
         for item in self._items.values():
-            self.getPlotItem().removeItem(item)
-        self._items.clear()
+            item.setData([], [])
         self.points.clear()
         self.getPlotItem().setXRange(0, steps, padding=0.02)
 

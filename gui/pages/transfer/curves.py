@@ -48,9 +48,9 @@ class AccuracyCurves(pg.PlotWidget):
     def clear_runs(self, runs=None) -> None:
         """Take the curves of `runs` (all when None) off the plot."""
         for run in list(self._items if runs is None else runs):
-            item = self._items.pop(run, None)
-            if item is not None:
-                self.getPlotItem().removeItem(item)
+            item = self._items.get(run)
+            if item is not None:      # emptied and kept for the run's next curve, never
+                item.setData([], [])  # destroyed (that segfaulted in PySide6 mid-run)
             self._points.pop(run, None)
 
     def add_epochs(self, events) -> None:
@@ -88,4 +88,5 @@ class AccuracyCurves(pg.PlotWidget):
         return list(xs), list(ys)
 
     def runs(self) -> list[str]:
-        return [run for run in self._items]
+        """The runs with a curve on the plot."""
+        return [run for run in self._items if run in self._points]
