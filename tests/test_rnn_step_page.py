@@ -233,9 +233,17 @@ def test_signal_demo_trains_and_draws_prediction_vs_truth(qtbot):
         out = panel.model(torch.from_numpy(panel.task.signal[:-1])[None, :, None])[0, :, 0]
     np.testing.assert_allclose(y, out.numpy(), atol=1e-5)
     assert "mean squared error" in panel.score_label.text()
-    panel.task_combo.setCurrentIndex(1)  # tagging
+    def named() -> list[str]:
+        return [label.text for _sample, label in panel.legend.items if label.isVisible()]
+
+    panel.show()
+    assert named() == ["truth", "prediction"]
+    panel.task_combo.setCurrentIndex(1)  # tagging: the tags are dots, there is no curve to name
     assert panel.task.task == "tag" and panel.pred_curve.getData()[0] is None or \
         len(panel.pred_curve.getData()[0]) == 0
+    assert named() == ["truth"]
+    panel.task_combo.setCurrentIndex(0)
+    assert named() == ["truth", "prediction"]
 
 
 def test_uses_panel_selects_shapes_and_opens_the_gates_page(qtbot):

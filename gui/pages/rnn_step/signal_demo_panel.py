@@ -73,9 +73,8 @@ class SignalDemoPanel(QWidget):
         self.plot.setLabel("bottom", "time step t")
         self.truth_curve = self.plot.plot(pen=pg.mkPen((90, 90, 90), width=2), name="truth")
         self.pred_curve = self.plot.plot(pen=pg.mkPen((230, 120, 20), width=2.5), name="prediction")
-        self.tag_points = pg.ScatterPlotItem(size=7, pen=None, name="tags")
+        self.tag_points = pg.ScatterPlotItem(size=7, pen=None)    # (not in the legend)
         self.plot.addItem(self.tag_points)
-        self.legend.removeItem(self.tag_points)
         self.split_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((0, 150, 0), width=2, style=Qt.DashLine),
                                           label="test part →", labelOpts={"position": 0.95, "color": (0, 120, 0)})
         self.plot.addItem(self.split_line)
@@ -115,9 +114,12 @@ class SignalDemoPanel(QWidget):
         if self.runner.running:
             self.runner.stop_and_wait()
         self.task = self._make_task()
-        self.legend.removeItem(self.pred_curve)  # the legend names the curve only when it is drawn
-        if self.task.task != "tag":
-            self.legend.addItem(self.pred_curve, "prediction")
+        # the legend names the curve only when it is drawn; its entry is hidden, not removed
+        # (a removed entry is destroyed, and destroying graphics items mid-run segfaulted)
+        for sample, label in self.legend.items:
+            if sample.item is self.pred_curve:
+                sample.setVisible(self.task.task != "tag")
+                label.setVisible(self.task.task != "tag")
         self.last_snapshot = None
         self.cell_combo.setEnabled(self.task.task != "one_sample")
         t = np.arange(len(self.task.signal))
