@@ -359,3 +359,25 @@ def test_a_new_softmax_formula_moves_no_widget(page, model, qtbot):
     qtbot.wait(20)
     assert formula.label.heightForWidth(formula.width()) <= formula.height()
     assert formula.label.geometry() == formula.rect()
+
+
+def test_the_strip_reuses_its_columns_when_the_layers_change(qtbot, shown, model):
+    """Another model's trace lays out its own columns; back to the first model, the same
+    column widgets come back (hidden in between, never destroyed), in order, not outlined."""
+    from engine.models import LeNet5
+    from engine.network import network_trace
+    from gui.pages.network.layer_strip import LayerStrip
+    strip = shown(LayerStrip(), 1000, 300)
+    x = torch.zeros(1, 28, 28)
+    first = network_trace(model, x)
+    strip.set_trace(first)
+    before = dict(strip.columns)
+    torch.manual_seed(0)
+    other = network_trace(LeNet5(), x)
+    strip.set_trace(other)
+    assert list(strip.columns) == ["input", *other.names]
+    strip.set_trace(first)
+    assert list(strip.columns) == ["input", *first.names]
+    assert all(strip.columns[name] is before[name] for name in before)
+    shown_columns = [c for c in strip.inner.findChildren(type(before["input"])) if c.isVisible()]
+    assert sorted(c.name for c in shown_columns) == sorted(strip.columns)

@@ -110,7 +110,8 @@ class LayerStrip(QScrollArea):
         self.row.setContentsMargins(2, 2, 2, 2)
         self.row.setSpacing(4)
         self.setWidget(self.inner)
-        self.columns: dict[str, LayerColumn] = {}
+        self._made: dict[tuple[str, str], LayerColumn] = {}    # every column made
+        self.columns: dict[str, LayerColumn] = {}              # the model's, in order
         self._names: list[str] = []
         self._selected: str | None = None
 
@@ -124,16 +125,28 @@ class LayerStrip(QScrollArea):
         for layer in trace.layers:
             self.columns[layer.name].show_output(layer.output, layer.params)
 
-    def _build(self, trace: NetworkTrace) -> None:
-        for column in self.columns.values():
-            self.row.removeWidget(column)
-            column.deleteLater()
-        self.columns = {INPUT: LayerColumn(INPUT, "the image")}
-        for layer in trace.layers:
-            self.columns[layer.name] = LayerColumn(layer.name, layer.kind)
-        for column in self.columns.values():
+    def _column(self, name: str, kind: str) -> LayerColumn:
+        """The column of a (name, kind) layer: made once, kept when another model is shown,
+        never destroyed (destroying widgets with graphics items mid-run segfaulted in PySide6)."""
+        if (name, kind) not in self._made:
+            column = LayerColumn(name, kind)
             column.clicked.connect(self.unitClicked)
+            self._made[name, kind] = column
+        return self._made[name, kind]
+
+    def _build(self, trace: NetworkTrace) -> None:
+        while self.row.count():                   # the old columns (hidden) and the stretch
+            item = self.row.takeAt(0)
+            if item.widget() is not None:
+                item.widget().hide()
+        self.columns = {INPUT: self._column(INPUT, "the image")}
+        for layer in trace.layers:
+            self.columns[layer.name] = self._column(layer.name, layer.kind)
+        for column in self.columns.values():
+            column.outline_unit(None)             # (a reused column: no outline of before)
+            column.outline_source(None)
             self.row.addWidget(column)
+            column.show()
         self.row.addStretch(1)
         self._names = list(self.columns)
         self._selected = None
