@@ -125,3 +125,19 @@ def test_the_train_pages_controls_fit_1280x720_without_scrolling(window):
     button = page.form.notes_button
     bottom = button.mapTo(column.viewport(), button.rect().bottomLeft()).y()
     assert button.isVisible() and bottom <= column.viewport().height()
+
+
+def test_the_convolution_controls_fit_1280x720_without_scrolling(window):
+    """Input, kernels and the stride / padding / dilation form with its H_out and W_out
+    formula all in view at 1280×720 (the activation's choice sits under its curve)."""
+    from PySide6.QtWidgets import QScrollArea
+    page = window.show_page("convolution")
+    QApplication.processEvents()
+    panel = page.conv2d
+    column = next(a for a in page.findChildren(QScrollArea)
+                  if a.widget() is not None and a.widget().isAncestorOf(panel.geometry_form))
+    assert not column.verticalScrollBar().isVisible()
+    form = panel.geometry_form
+    bottom = form.mapTo(column.viewport(), form.rect().bottomLeft()).y()
+    assert bottom <= column.viewport().height()
+    assert panel.activation_combo.isVisible()

@@ -63,8 +63,8 @@ class NumberGrid(QTableWidget):
         self.setEditTriggers(QAbstractItemView.AllEditTriggers)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        policy = QSizePolicy.Expanding if stretch else QSizePolicy.Fixed
-        self.setSizePolicy(policy, policy)
+        self.setSizePolicy(QSizePolicy.Expanding if stretch else QSizePolicy.Fixed,
+                           QSizePolicy.Fixed)
         self.itemChanged.connect(self._on_item_changed)
         self.set_values(self._values)
 
@@ -136,8 +136,10 @@ class NumberGrid(QTableWidget):
                  if self.item(r, c) is not None]
         widest = max([fm.horizontalAdvance(t) for t in texts] + [fm.horizontalAdvance("0.0")])
         height = fm.height() + 12
-        if self.stretch:
-            self.setMinimumSize((widest + 12) * cols + 4, height * rows + 4)
+        if self.stretch:    # the columns share the width; the rows keep a fixed height, so
+            # a kernel leaves the panel's room to the controls under it (at 1280x720)
+            self.setMinimumWidth((widest + 12) * cols + 4)
+            self.setFixedHeight((height + 6) * rows + 4)
             return
         width = max(widest, fm.horizontalAdvance("−0.000")) + 14
         for c in range(cols):

@@ -106,11 +106,7 @@ class Conv2dPanel(PartsState, StepLab):
         self.slope_spin = self.bind.spin("slope", QDoubleSpinBox(
             minimum=0.0, maximum=1.0, singleStep=0.05, decimals=3, prefix="slope "))
         self.slope_spin.setToolTip("Leaky ReLU: f(x) = slope · x for x < 0")
-        activation = QGroupBox("Activation")
-        row = QHBoxLayout(activation)
-        row.addWidget(self.activation_combo, 1)
-        row.addWidget(self.slope_spin)
-        self.add_controls(self.input_box, kernels, self.geometry_form, activation)
+        self.add_controls(self.input_box, kernels, self.geometry_form)
 
     def _build_views(self) -> None:
         self.input_view = PaddedInputView()
@@ -137,7 +133,12 @@ class Conv2dPanel(PartsState, StepLab):
         top = QSplitter(Qt.Horizontal)
         top.addWidget(_titled("Padded input", self.input_view, self.channel_combo, self.zoom_combo))
         top.addWidget(_titled("Output", self.output_view, self.filter_combo, self.reveal_check))
-        top.addWidget(_titled("After the activation", self.activated_view))
+        after = _titled("After the activation", self.activated_view)
+        choice = QHBoxLayout()          # under the map and its curve: what f is
+        choice.addWidget(self.activation_combo, 1)
+        choice.addWidget(self.slope_spin)
+        after.layout().addLayout(choice)
+        top.addWidget(after)
         for k, stretch in enumerate((3, 2, 2)):
             top.setStretchFactor(k, stretch)
         self.set_views(top)
