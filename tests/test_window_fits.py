@@ -131,9 +131,14 @@ def test_the_convolution_controls_fit_1280x720_without_scrolling(window):
     """Input, kernels and the stride / padding / dilation form with its H_out and W_out
     formula all in view at 1280×720 (the activation's choice sits under its curve)."""
     from PySide6.QtWidgets import QScrollArea
+    from PySide6.QtWidgets import QTabWidget
     page = window.show_page("convolution")
-    QApplication.processEvents()
     panel = page.conv2d
+    for tabs in page.findChildren(QTabWidget):          # the 2-D tab (a test before may not be)
+        for i in range(tabs.count()):
+            if tabs.widget(i) is panel or tabs.widget(i).isAncestorOf(panel):
+                tabs.setCurrentIndex(i)
+    QApplication.processEvents()
     column = next(a for a in page.findChildren(QScrollArea)
                   if a.widget() is not None and a.widget().isAncestorOf(panel.geometry_form))
     assert not column.verticalScrollBar().isVisible()
@@ -141,3 +146,18 @@ def test_the_convolution_controls_fit_1280x720_without_scrolling(window):
     bottom = form.mapTo(column.viewport(), form.rect().bottomLeft()).y()
     assert bottom <= column.viewport().height()
     assert panel.activation_combo.isVisible()
+
+
+@pytest.mark.parametrize("page_id", ["convolution", "pooling"])
+def test_each_output_size_formula_line_fits_on_one_line_at_1280x720(window, page_id):
+    """H_out = ⌊(6 − 2 + 2·0) / 2⌋ + 1 = 3 reads as one line, not with "= 3" wrapped below."""
+    from gui.widgets.geometry_form import GeometryForm
+    page = window.show_page(page_id)
+    QApplication.processEvents()
+    forms = [f for f in page.findChildren(GeometryForm) if f.isVisible()]
+    assert forms
+    for form in forms:
+        label = form.formula
+        metrics = label.fontMetrics()
+        for line in label.text().split("\n"):
+            assert metrics.horizontalAdvance(line) <= label.contentsRect().width(), line

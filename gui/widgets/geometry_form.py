@@ -37,6 +37,9 @@ class WindowGeometry:
     separate: bool = False               # height and width set apart (else one value for both)
 
 
+FORMULA_MAX_WIDTH = 360   # px
+
+
 class GeometryForm(QGroupBox):
     """Spin boxes for the chosen `rows` (of "kernel", "stride", "padding", "dilation") and the
     formula. `changed()` after any change; `pair(name)` is a setting as (height, width)."""
@@ -189,3 +192,7 @@ class GeometryForm(QGroupBox):
         except ValueError:
             lines.append(f"{'×'.join(map(str, size))} → no output")
         self.formula.setText("\n".join(lines))
+        # wide enough for its longest line (so "= 3" does not wrap onto a line of its own),
+        # up to a cap past which a long formula wraps after all
+        widest = max(self.formula.fontMetrics().horizontalAdvance(line) for line in lines)
+        self.formula.setMinimumWidth(min(widest + 4, FORMULA_MAX_WIDTH))
