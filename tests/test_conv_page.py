@@ -181,7 +181,9 @@ def test_several_filters_give_one_map_each(page):
 def test_activation_changes_map_and_code(page):
     p = page.conv2d
     p.kernel_editor.apply_preset("Sobel x")
+    assert not p.slope_spin.isEnabled()            # no slope to set for the identity
     choose(p.activation_combo, ACTIVATIONS["leaky_relu"])
+    assert p.slope_spin.isEnabled()
     set_spin(p.slope_spin, 0.2)
     out = p.trace.output[0]
     expected = np.where(out > 0, out, 0.2 * out)

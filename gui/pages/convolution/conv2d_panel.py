@@ -273,6 +273,7 @@ class Conv2dPanel(PartsState, StepLab):
 
     def _update_activation(self) -> None:
         v = self.view
+        self.slope_spin.setEnabled(v.activation == "leaky_relu")   # only Leaky ReLU has one
         self.activated = apply_activation(self.trace.output, v.activation, v.slope)
         peak = max(float(np.abs(self.activated).max()), 1e-6)
         self._levels["act"] = (-peak, peak)
