@@ -136,3 +136,18 @@ def test_state_round_trip_and_bad_states(editor, shown):
         assert again.state() == state
     again.reset()
     assert again.filter_count == 1 and again.state()["presets"] == ["Sobel x"]
+
+
+def test_a_grid_shrinks_and_grows_with_an_open_editor(qtbot, shown):
+    """Smaller values take the dropped cells out cleanly, even while a cell is being edited;
+    the cells left show the new values and the grid is editable again."""
+    grid = shown(NumberGrid(5, 5), 300, 300)
+    grid.set_values(np.arange(25, dtype=np.float32).reshape(5, 5))
+    grid.editItem(grid.item(4, 4))                  # a cell that goes away, open for typing
+    grid.set_values(np.array([[1.0, 2.0], [3.0, 4.0]], np.float32))
+    assert (grid.rowCount(), grid.columnCount()) == (2, 2)
+    assert [grid.item(r, c).text() for r in range(2) for c in range(2)] == ["1", "2", "3", "4"]
+    grid.set_values(np.ones((3, 3), np.float32))
+    assert grid.item(2, 2).text() == "1"
+    type_into(grid, 2, 2, "7")
+    assert grid.values()[2, 2] == 7.0

@@ -77,6 +77,12 @@ class NumberGrid(QTableWidget):
                              f"shape {values.shape}")
         self._values = values.copy()
         with QSignalBlocker(self):
+            # cells that go: their items are taken out first, so Python frees what it made
+            # (one soak crash, before this session's other fixes, was Qt freeing them here)
+            for r in range(self.rowCount()):
+                for c in range(self.columnCount()):
+                    if r >= values.shape[0] or c >= values.shape[1]:
+                        self.takeItem(r, c)
             self.setRowCount(values.shape[0])
             self.setColumnCount(values.shape[1])
             for r in range(values.shape[0]):
