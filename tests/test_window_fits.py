@@ -161,3 +161,20 @@ def test_each_output_size_formula_line_fits_on_one_line_at_1280x720(window, page
         metrics = label.fontMetrics()
         for line in label.text().split("\n"):
             assert metrics.horizontalAdvance(line) <= label.contentsRect().width(), line
+
+
+def test_at_150_percent_the_gate_maps_are_whole(window):
+    """A larger presenter scale widens the maps' axes and titles: the heatmap grid then asks
+    for that room (the page may scroll sideways) instead of cutting off its last column."""
+    from PySide6.QtCore import Qt
+    page = window.show_page("gates")
+    try:
+        for factor in (1.5, 1.0):
+            window.set_scale(factor)
+            for _ in range(3):
+                QApplication.processEvents()
+            grid = page.heatmaps
+            need = grid.ci.effectiveSizeHint(Qt.MinimumSize).width()
+            assert grid.viewport().width() >= need, (factor, grid.viewport().width(), need)
+    finally:
+        window.set_scale(1.0)

@@ -8,9 +8,11 @@ hovering a cell tells its value, clicking a row selects that unit (`unitClicked`
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
@@ -166,6 +168,16 @@ class GateHeatmapGrid(pg.GraphicsLayoutWidget):
         self.maps: dict[str, GateHeatmap] = {}
         self.scene().sigMouseClicked.connect(self._on_click)
         self.scene().sigMouseMoved.connect(self._on_move)
+        # a larger presenter scale widens the axes and titles: the grid asks for the room its
+        # maps need (the page scrolls sideways) instead of cutting off the last column
+        style.presenter().scaleChanged.connect(self._on_scale_changed)
+
+    def _on_scale_changed(self, _factor: float) -> None:
+        QTimer.singleShot(0, self._fit_width)      # after the fonts are polished
+
+    def _fit_width(self) -> None:
+        need = self.ci.effectiveSizeHint(Qt.MinimumSize).width()
+        self.setMinimumWidth(int(math.ceil(need)) + 4)
 
     def set_layout(self, specs: list[tuple[str, str, str, tuple]], columns: int) -> None:
         """Rebuild for specs [(name, title, colormap, levels)] (when the cell type changes)."""
@@ -179,6 +191,7 @@ class GateHeatmapGrid(pg.GraphicsLayoutWidget):
                 self.maps[name].hideAxis("left")
             self.addItem(self.maps[name])
         style.polish(self)
+        self._fit_width()
 
     def _map_at(self, pos):
         for item in self.maps.values():
