@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
@@ -172,12 +172,18 @@ class GateHeatmapGrid(pg.GraphicsLayoutWidget):
         # maps need (the page scrolls sideways) instead of cutting off the last column
         style.presenter().scaleChanged.connect(self._on_scale_changed)
 
-    def _on_scale_changed(self, _factor: float) -> None:
-        QTimer.singleShot(0, self._fit_width)      # after the fonts are polished
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        need = math.ceil(self.ci.effectiveSizeHint(Qt.MinimumSize).width()) + 4
+        return QSize(max(hint.width(), need), hint.height())
 
-    def _fit_width(self) -> None:
-        need = self.ci.effectiveSizeHint(Qt.MinimumSize).width()
-        self.setMinimumWidth(int(math.ceil(need)) + 4)
+    def _on_scale_changed(self, _factor: float) -> None:
+        if self.isVisible():          # (a hidden grid asks again when it is shown)
+            self.updateGeometry()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.updateGeometry()
 
     def set_layout(self, specs: list[tuple[str, str, str, tuple]], columns: int) -> None:
         """Rebuild for specs [(name, title, colormap, levels)] (when the cell type changes)."""
@@ -191,7 +197,7 @@ class GateHeatmapGrid(pg.GraphicsLayoutWidget):
                 self.maps[name].hideAxis("left")
             self.addItem(self.maps[name])
         style.polish(self)
-        self._fit_width()
+        self.updateGeometry()
 
     def _map_at(self, pos):
         for item in self.maps.values():
