@@ -150,17 +150,25 @@ def test_the_convolution_controls_fit_1280x720_without_scrolling(window):
 
 @pytest.mark.parametrize("page_id", ["convolution", "pooling"])
 def test_each_output_size_formula_line_fits_on_one_line_at_1280x720(window, page_id):
-    """H_out = ⌊(6 − 2 + 2·0) / 2⌋ + 1 = 3 reads as one line, not with "= 3" wrapped below."""
+    """H_out = ⌊(6 − 2 + 2·0) / 2⌋ + 1 = 3 reads as one line, not with "= 3" wrapped below,
+    at 100 % and at 150 % text."""
     from gui.widgets.geometry_form import GeometryForm
     page = window.show_page(page_id)
-    QApplication.processEvents()
-    forms = [f for f in page.findChildren(GeometryForm) if f.isVisible()]
-    assert forms
-    for form in forms:
-        label = form.formula
-        metrics = label.fontMetrics()
-        for line in label.text().split("\n"):
-            assert metrics.horizontalAdvance(line) <= label.contentsRect().width(), line
+    try:
+        for factor in (1.0, 1.5):
+            window.set_scale(factor)
+            for _ in range(3):
+                QApplication.processEvents()
+            forms = [f for f in page.findChildren(GeometryForm) if f.isVisible()]
+            assert forms
+            for form in forms:
+                label = form.formula
+                metrics = label.fontMetrics()
+                for line in label.text().split("\n"):
+                    assert metrics.horizontalAdvance(line) <= label.contentsRect().width(), \
+                        (factor, line)
+    finally:
+        window.set_scale(1.0)
 
 
 def test_at_150_percent_the_gate_maps_are_whole(window):

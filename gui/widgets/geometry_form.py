@@ -37,7 +37,7 @@ class WindowGeometry:
     separate: bool = False               # height and width set apart (else one value for both)
 
 
-FORMULA_MAX_WIDTH = 360   # px
+FORMULA_MAX_WIDTH = 360   # px at 100 % text (it grows with the presenter scale)
 
 
 class GeometryForm(QGroupBox):
@@ -83,6 +83,7 @@ class GeometryForm(QGroupBox):
                                 "⌊(N − K + 2P) / S⌋ + 1 (N input, K kernel, P padding, S stride)")
         style.set_role(self.formula, "equation")
         grid.addWidget(self.formula, len(self.rows) + 2, 0, 1, 3)
+        style.presenter().scaleChanged.connect(self._fit_formula)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
         self._show_separate()
@@ -192,7 +193,13 @@ class GeometryForm(QGroupBox):
         except ValueError:
             lines.append(f"{'×'.join(map(str, size))} → no output")
         self.formula.setText("\n".join(lines))
-        # wide enough for its longest line (so "= 3" does not wrap onto a line of its own),
-        # up to a cap past which a long formula wraps after all
-        widest = max(self.formula.fontMetrics().horizontalAdvance(line) for line in lines)
-        self.formula.setMinimumWidth(min(widest + 4, FORMULA_MAX_WIDTH))
+        self._fit_formula()
+
+    def _fit_formula(self, _factor: float | None = None) -> None:
+        """The formula as wide as its longest line (so "= 3" does not wrap onto a line of its
+        own), up to a cap past which a long formula wraps after all; again after the presenter
+        scale changed its font."""
+        metrics = self.formula.fontMetrics()
+        widest = max((metrics.horizontalAdvance(line) for line in self.formula.text().split("\n")),
+                     default=0)
+        self.formula.setMinimumWidth(min(widest + 4, int(FORMULA_MAX_WIDTH * style.factor())))
