@@ -164,8 +164,9 @@ class ProductsView(QWidget):
         n = step.products.shape[0]
         for c in range(n):
             self.views[c].set_matrix(step.products[c], levels=levels)
-            self.titles[c].setText(f"{CHANNEL_NAMES[c]}: window ⊙ kernel, Σ = "
-                                   f"{step.channel_sums[c]:.3f}" if n > 1 else "window ⊙ kernel")
+            # (one grid per channel is narrow: its title names the channel and its sum)
+            self.titles[c].setText(f"{CHANNEL_NAMES[c]}: Σ = {step.channel_sums[c]:.3f}"
+                                   if n > 1 else "window ⊙ kernel")
         bias = f" {'+' if step.bias >= 0 else '−'} {abs(step.bias):.3f} (bias)"
         if n > 1:
             parts = " + ".join(f"{s:.3f} ({CHANNEL_NAMES[c]})" for c, s in enumerate(step.channel_sums))
