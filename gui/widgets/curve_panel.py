@@ -164,8 +164,7 @@ class CurvePanel(pg.GraphicsLayoutWidget):
 
     def clear_previous(self) -> None:
         """Remove the faded earlier runs. Their curves are emptied, hidden and kept for the
-        next runs, never destroyed (destroying graphics items while the app runs segfaulted in
-        PySide6)."""
+        next runs (never destroyed: see gui/__init__.py)."""
         for _label, items in self._previous:
             for item in items:
                 item.setData([], [])

@@ -41,9 +41,8 @@ class MapGrid(pg.GraphicsLayoutWidget):
 
     def _rebuild(self, count: int, titles: list[str] | None) -> None:
         """Lay out `count` cells, `columns` a row. The cells are taken out of the layout and
-        put back, never destroyed: destroying a cell (a nested pyqtgraph layout with a view box)
-        while the app runs segfaulted now and then (GraphicsLayout.clear under "Add a filter"
-        on the Convolution page, found by the monkey's soak)."""
+        put back, never destroyed (see gui/__init__.py; destroying them under "Add a filter"
+        was the crash the monkey's soak found)."""
         self.clear()              # out of the layout and the scene; the pool keeps them alive
         self._images, self._labels = [], []
         for k in range(count):

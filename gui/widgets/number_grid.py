@@ -78,7 +78,7 @@ class NumberGrid(QTableWidget):
         self._values = values.copy()
         with QSignalBlocker(self):
             # cells that go: their items are taken out first, so Python frees what it made
-            # (one soak crash, before this session's other fixes, was Qt freeing them here)
+            # (a soak once crashed in setRowCount here; see gui/__init__.py)
             for r in range(self.rowCount()):
                 for c in range(self.columnCount()):
                     if r >= values.shape[0] or c >= values.shape[1]:

@@ -137,9 +137,8 @@ class ProductsView(QWidget):
         self.set_channels(1)
 
     def set_channels(self, n: int) -> None:
-        """One grid per input channel. Grids are made once and hidden when not needed, never
-        destroyed: destroying widgets with graphics items while the app runs segfaulted in
-        PySide6 (the Grey / RGB toggle made and destroyed these)."""
+        """One grid per input channel, made once and hidden when not needed (never destroyed:
+        see gui/__init__.py)."""
         while len(self._boxes) < n:
             box = QWidget()
             column = QVBoxLayout(box)

@@ -49,7 +49,7 @@ class FeatureMapMosaic(pg.GraphicsLayoutWidget):
 
     def _parts(self, i: int) -> tuple[pg.LabelItem, pg.ViewBox, PixmapImage]:
         """Layer i's title, box and image: made once and reused by every later model, never
-        destroyed (destroying pyqtgraph view boxes while the app runs can segfault)."""
+        destroyed (see gui/__init__.py)."""
         while len(self._pool) <= i:
             label = pg.LabelItem(size="9pt")
             label.setMaximumHeight(TITLE_HEIGHT)

@@ -35,8 +35,7 @@ class EmbeddingScatter(pg.PlotWidget):
 
     def set_words(self, words: list[str]) -> None:
         """One label per word. Labels are reused (set to the new word) and the extra ones
-        hidden, never destroyed: destroying graphics items while the app runs segfaulted in
-        PySide6 (a soak caught it here, under "Train a 2-D model")."""
+        hidden (never destroyed: see gui/__init__.py)."""
         self.words = list(words)
         self._brushes = [pg.mkBrush(GROUP_COLORS[word_group(w)]) for w in words]
         while len(self._pool) < len(words):

@@ -82,8 +82,7 @@ class UnitPlot(pg.PlotWidget):
 
     def set_names(self, names: tuple[str, ...]) -> None:
         """Curves for `names` (a cell type's gates and states). Curves of other names are
-        hidden and kept for when their cell type comes back, never destroyed (destroying
-        graphics items while the app runs segfaulted in PySide6)."""
+        hidden and kept for when their cell type comes back (never destroyed: gui/__init__.py)."""
         for name, curve in self._made.items():
             curve.setVisible(name in names)
         for name in names:

@@ -127,7 +127,7 @@ class LayerStrip(QScrollArea):
 
     def _column(self, name: str, kind: str) -> LayerColumn:
         """The column of a (name, kind) layer: made once, kept when another model is shown,
-        never destroyed (destroying widgets with graphics items mid-run segfaulted in PySide6)."""
+        never destroyed (see gui/__init__.py)."""
         if (name, kind) not in self._made:
             column = LayerColumn(name, kind)
             column.clicked.connect(self.unitClicked)

@@ -48,8 +48,7 @@ class DeadSharePlot(pg.PlotWidget):
         plot.setXRange(0, PAGE_CONFIG.steps, padding=0.02)
 
     def clear_curves(self, steps: int) -> None:
-        """Empty every layer's curve for a new run (emptied and reused, never destroyed:
-        destroying graphics items while the app runs segfaulted in PySide6)."""
+        """Empty every layer's curve for a new run (reused, never destroyed: gui/__init__.py)."""
         for item in self._items.values():
             item.setData([], [])
         self.points.clear()

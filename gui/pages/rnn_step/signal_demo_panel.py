@@ -115,7 +115,7 @@ class SignalDemoPanel(QWidget):
             self.runner.stop_and_wait()
         self.task = self._make_task()
         # the legend names the curve only when it is drawn; its entry is hidden, not removed
-        # (a removed entry is destroyed, and destroying graphics items mid-run segfaulted)
+        # (a removed entry would be destroyed: see gui/__init__.py)
         for sample, label in self.legend.items:
             if sample.item is self.pred_curve:
                 sample.setVisible(self.task.task != "tag")

@@ -49,8 +49,8 @@ class AccuracyCurves(pg.PlotWidget):
         """Take the curves of `runs` (all when None) off the plot."""
         for run in list(self._items if runs is None else runs):
             item = self._items.get(run)
-            if item is not None:      # emptied and kept for the run's next curve, never
-                item.setData([], [])  # destroyed (that segfaulted in PySide6 mid-run)
+            if item is not None:      # emptied and kept for the run's next curve
+                item.setData([], [])  # (never destroyed: gui/__init__.py)
             self._points.pop(run, None)
 
     def add_epochs(self, events) -> None:
