@@ -18,6 +18,8 @@ from gui.pages.convolution import ConvolutionPage  # noqa: E402
 def main() -> None:
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
+    from gui import torch_threads
+    torch_threads.for_gui_thread()   # as the app does when it builds a page
     page = ConvolutionPage()
     page.resize(1500, 950)
     page.show()

@@ -4,8 +4,9 @@ Builds the page offscreen with the shipped model, draws strokes with real QMouse
 times each move event from `sendEvent` until the page has repainted (the canvas' signal, the
 preprocessing, the model with feature maps and Grad-CAM, then every view's paint). Moves are
 spaced beyond the canvas' throttle so each one updates everything; only those are counted.
-Prints median and p95 with torch on 2 threads (the app's default on the project machine) and
-on 1; the last line is the p95 in ms on 2.
+Prints median and p95 with the GUI thread's torch on one thread, as the app runs it
+(gui/torch_threads.py), and on torch's default count, alternating slices in one run; the last
+line is the app's p95 in ms.
 
     .venv/bin/python benchmarks/draw_latency.py [--events 300]
 """
@@ -108,18 +109,25 @@ def main() -> int:
         app.processEvents()
     print(f"model: {page.meta.get('arch')}, heat map: {page.settings.heat}, "
           f"{os.cpu_count()} CPUs, torch {torch.__version__}")
+    from gui import torch_threads
+    arrangements = {   # name -> how the GUI thread's torch threads are set
+        "the app's (GUI thread on 1 torch thread)": torch_threads.for_gui_thread,
+        f"torch's default ({torch_threads.TRAINING_THREADS} threads)": torch_threads.for_training,
+    }
     measure(app, page, 40)                     # warm-up
-    results = {}
-    for threads in (2, 1):
-        torch.set_num_threads(threads)         # torch's threads for the whole process
-        cpu: list[float] = []
-        t = measure(app, page, args.events, cpu)
-        c = np.array(cpu[:args.events])
-        results[threads] = t
-        print(f"torch threads {threads}: median {np.median(t):.2f} ms, p95 "
-              f"{np.percentile(t, 95):.2f} ms, max {t.max():.2f} ms over {len(t)} stroke events; "
-              f"CPU median {np.median(c):.2f} ms, p95 {np.percentile(c, 95):.2f} ms")
-    torch.set_num_threads(2)
+    times = {name: [] for name in arrangements}
+    cpus = {name: [] for name in arrangements}
+    slices = 4
+    for _ in range(slices):                    # alternating slices: side by side in one run
+        for name, arrange in arrangements.items():
+            arrange()
+            times[name].extend(measure(app, page, args.events // slices, cpus[name]).tolist())
+    for name in arrangements:
+        t, c = np.array(times[name]), np.array(cpus[name])
+        print(f"{name}: median {np.median(t):.2f} ms, p95 {np.percentile(t, 95):.2f} ms, max "
+              f"{t.max():.2f} ms over {len(t)} stroke events; CPU median {np.median(c):.2f} ms, "
+              f"p95 {np.percentile(c, 95):.2f} ms")
+    torch_threads.for_gui_thread()
     # the compute part alone (no painting), as the page does it: the canvas' ink box
     # preprocessed, then the model's forward with Grad-CAM
     from engine.digits import model_input, preprocess_stages
@@ -133,7 +141,7 @@ def main() -> int:
         t.append((time.perf_counter() - t0) * 1000)
     print(f"preprocess + forward + Grad-CAM alone: median {np.median(t):.2f} ms "
           f"(load average {os.getloadavg()[0]:.2f})")
-    print(f"{np.percentile(results[2], 95):.2f}")   # the app's default (2 torch threads)
+    print(f"{np.percentile(times[next(iter(arrangements))], 95):.2f}")   # the app's arrangement
     page.close()
     return 0
 

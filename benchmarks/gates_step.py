@@ -29,6 +29,8 @@ def main():
     app = QApplication.instance() or QApplication([])
     from gui import style
     style.configure_pyqtgraph()
+    from gui import torch_threads
+    torch_threads.for_gui_thread()   # as the app does when it builds a page
     from gui.pages.gates import GatesPage
     page = GatesPage()      # its own defaults: the window's stored settings are not read
     page.resize(1440, 860)

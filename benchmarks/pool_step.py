@@ -20,6 +20,8 @@ from gui.state import AppState  # noqa: E402
 def main() -> None:
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
+    from gui import torch_threads
+    torch_threads.for_gui_thread()   # as the app does when it builds a page
     state = AppState()
     page = PoolingPage(app_state=state)
     page.resize(1200, 800)

@@ -19,6 +19,8 @@ def main() -> None:
     app = QApplication([])
     from gui.app import configure_pyqtgraph
     configure_pyqtgraph()
+    from gui import torch_threads
+    torch_threads.for_gui_thread()   # as the app does when it builds a page
     from gui.pages.rnn_step import StepThroughPanel
 
     class Host:

@@ -62,6 +62,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from engine.data import DATASETS, available, load_dataset  # noqa: E402
 from engine.models import build_model  # noqa: E402
 from engine.train import TrainControl, preload  # noqa: E402
+from gui import torch_threads  # noqa: E402
 
 BATCH = 64
 
@@ -78,6 +79,7 @@ def bare_loop(train, seed: int) -> float:
 
 
 def _bare_loop(train, seed: int) -> float:
+    torch_threads.for_training()     # as the app's worker does
     torch.manual_seed(seed)
     model = build_model("lenet5")
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -158,6 +160,7 @@ class BareSlices(threading.Thread):
         self.stamps: list[tuple[float, int]] = []
 
     def run(self) -> None:
+        torch_threads.for_training()     # as the app's worker does
         torch.manual_seed(self.seed)
         model = build_model("lenet5")
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -323,6 +326,7 @@ def main() -> None:
     collections = CollectionTimer()
     from gui.app import configure_pyqtgraph
     configure_pyqtgraph()
+    torch_threads.for_gui_thread()   # as the app does when it builds a page
     from gui.pages.train_cnn import TrainCnnPage
 
     from gui.pages.train_cnn.views import RunViews

@@ -181,6 +181,8 @@ class MainWindow(QMainWindow):
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             configure_pyqtgraph()
+            from gui import torch_threads   # (torch arrives with the first page, not before)
+            torch_threads.for_gui_thread()
             cls = getattr(importlib.import_module(module_name), class_name)
             if "app_state" in inspect.signature(cls.__init__).parameters:
                 page = cls(app_state=self.app_state)

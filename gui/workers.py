@@ -20,6 +20,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.train import TrainControl, TrainEvent, TrainResult, preload
+from gui import torch_threads
 
 EMIT_INTERVAL_S = 1 / 30
 
@@ -66,6 +67,7 @@ class TrainWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        torch_threads.for_training()
         try:
             result = self.job(self._on_step, self.control)
         except Exception as exc:  # never let a worker exception reach Qt

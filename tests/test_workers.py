@@ -114,3 +114,36 @@ def test_a_stopped_runs_queued_signals_do_not_reach_the_next_run(qtbot):
     qtbot.waitUntil(lambda: bool(results), timeout=10000)
     assert [r.message for r in results] == ["new run"] and not runner.running
     assert [e.loss for b in batches for e in b] == [2.0] and running == [True, False, True, False]
+
+
+THREADS_CHECK = """
+import torch
+from PySide6.QtCore import QCoreApplication, QTimer
+app = QCoreApplication([])
+from gui import torch_threads
+from gui.workers import TrainRunner
+from engine.train import TrainResult
+torch_threads.for_gui_thread()
+seen = {}
+def job(on_step, control):
+    seen["worker"] = torch.get_num_threads()
+    return TrainResult("finished", "")
+runner = TrainRunner(on_finished=lambda result: app.quit())
+runner.start(job)
+QTimer.singleShot(20000, app.quit)
+app.exec()
+torch.ones(300, 300) @ torch.ones(300, 300)   # the GUI thread's next torch work
+print(torch_threads.TRAINING_THREADS, seen.get("worker"), torch.get_num_threads())
+"""
+
+
+def test_the_gui_thread_keeps_one_torch_thread_and_a_training_run_gets_every_core():
+    """gui/torch_threads.py: the GUI thread's small tensors run on one thread even after a
+    worker has set torch's count for the training run (a fresh interpreter, torch's default
+    count: this one's tests change it)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="2")
+    done = subprocess.run([sys.executable, "-c", THREADS_CHECK], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    default, worker, gui = map(int, done.stdout.split()[-3:])
+    assert (default, worker, gui) == (2, 2, 1)
