@@ -1,8 +1,8 @@
 """Time to accuracy on this CPU: LeNet-5 on Fashion-MNIST to >= 89 % test accuracy and on
 generated digits to >= 98 %, plus the peak resident memory while training LeNet.
 
-The recipe is the Train page's default (engine.train_job.CnnRunConfig: optimiser, learning rate,
-batch size, seed) on all the training images, with as many epochs as it takes. Uses the app's
+The recipe is the Train page's default (engine.train_job.CnnRunConfig: optimiser, learning rate
+and its schedule, batch size, epochs, seed) on all the training images. Uses the app's
 own trainer (engine.train.fit) and data layer, and stops at the end of the first epoch whose test
 accuracy reaches the target. Time is the trainer's wall clock from the first step to that
 epoch's end (test passes included; loading or generating the data is reported apart).
@@ -100,16 +100,17 @@ def time_to(name: str, target: float, config: TrainConfig, **load_kw) -> tuple[f
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="few epochs (a smoke test)")
+    parser.add_argument("--quick", action="store_true", help="two epochs (a smoke test)")
     args = parser.parse_args()
-    epochs = 2 if args.quick else 15
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{device_name(pick_device('cpu'))}", flush=True)
     page = CnnRunConfig()          # the Train page's default recipe
     config = TrainConfig(optimizer=page.optimizer, lr=page.lr, momentum=page.momentum,
-                         batch_size=page.batch_size, epochs=epochs, seed=page.seed, device="cpu")
-    print(f"the Train page's default recipe: {config.optimizer} lr {config.lr:g}, batch "
-          f"{config.batch_size}, seed {config.seed}; all training images", flush=True)
+                         schedule=page.schedule, batch_size=page.batch_size,
+                         epochs=2 if args.quick else page.epochs, seed=page.seed, device="cpu")
+    print(f"the Train page's default recipe: {config.optimizer} lr {config.lr:g} "
+          f"({config.schedule}), batch {config.batch_size}, {config.epochs} epochs, seed "
+          f"{config.seed}; all training images", flush=True)
     if available("fashion_mnist"):
         fashion = time_to("fashion_mnist", 0.89, config)
         what = "Fashion-MNIST (60,000 images)"

@@ -203,6 +203,10 @@ def training_loop_code(config, info, root: str | None = None, data_code: str | N
                      f"momentum={getattr(config, 'momentum', 0.9):g})")
     else:
         optimizer = f"optimizer = torch.optim.Adam(model.parameters(), lr={config.lr:g})"
+    onecycle = getattr(config, "schedule", "constant") == "onecycle"
+    scheduler = ["# one-cycle: the rate warms up to lr, then anneals to almost 0 by the last step",
+                 f"scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr={config.lr:g}, "
+                 f"total_steps={config.epochs} * len(train_loader))"] if onecycle else []
     model = model_code(config.arch, config.model_kwargs(info), config.seed)
     lines = [
         "import torch", "from torch import nn", "from torch.utils.data import DataLoader", "",
@@ -214,7 +218,7 @@ def training_loop_code(config, info, root: str | None = None, data_code: str | N
         "test_loader = DataLoader(test_set, batch_size=512)", "",
         *model, "model.to(device)", "",
         "loss_fn = nn.CrossEntropyLoss()",
-        optimizer, "",
+        optimizer, *scheduler, "",
         f"for epoch in range({config.epochs}):",
         "    model.train()",
         "    for x, y in train_loader:",
@@ -223,6 +227,7 @@ def training_loop_code(config, info, root: str | None = None, data_code: str | N
         "        loss = loss_fn(model(x), y)",
         "        loss.backward()",
         "        optimizer.step()",
+        *(["        scheduler.step()"] if onecycle else []),
         "",
         "    model.eval()  # the test set: no dropout, batch norm's running statistics",
         "    correct = 0",

@@ -36,6 +36,13 @@ class TrainConfig:
     max_steps: int | None = None    # stop after this many steps (None: run all epochs)
     loss: str = "cross_entropy"     # "cross_entropy" (classification) or "mse" (regression)
     clip_grad_norm: float | None = None  # rescale gradients to at most this norm (RNNs), or not
+    schedule: str = "constant"      # the learning rate over the run: one of SCHEDULES
+
+
+# "onecycle": torch.optim.lr_scheduler.OneCycleLR with `lr` as its peak: the rate warms up over
+# the first 30 % of the steps and anneals to almost 0 by the last (and momentum, or Adam's
+# beta1, moves the other way); it reaches a given accuracy in fewer epochs than a constant rate
+SCHEDULES = {"constant": "constant", "onecycle": "one-cycle"}
 
 
 @dataclass
@@ -55,6 +62,7 @@ class TrainEvent:
     confusion: np.ndarray | None = None  # "epoch" only: (n_classes, n_classes), rows = true class
     grad_norm: float = math.nan        # "step" only: total gradient norm before clipping
     grad_norm_clipped: float = math.nan  # "step" only: ... after clipping (= grad_norm if not clipping)
+    lr: float = math.nan               # "step" only: the learning rate this step used
 
 
 @dataclass
@@ -131,14 +139,16 @@ def available_devices() -> list[str]:
     return devices
 
 
-def device_name(device: torch.device | str) -> str:
-    """A human name: the GPU's model for CUDA, else the device type."""
+def device_name(device: torch.device | str, cpu_threads: int | None = None) -> str:
+    """A human name: the GPU's model for CUDA, else the device type (for the CPU with the
+    threads a run gets: `cpu_threads`, or the calling thread's count)."""
     device = torch.device(device)
     if device.type == "cuda":
         return f"CUDA: {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    threads = cpu_threads or torch.get_num_threads()
+    return f"CPU ({threads} thread{'s' if threads != 1 else ''})"
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -166,6 +176,19 @@ def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimiz
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     raise ValueError(f"unknown optimizer {config.optimizer!r}")
+
+
+def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer,
+                   total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """The learning-rate schedule `config.schedule` names, stepped once per training step
+    (None for a constant rate)."""
+    if config.schedule == "constant":
+        return None
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr,
+                                                   total_steps=max(total_steps, 1))
+    raise ValueError(f"unknown schedule {config.schedule!r}: choose one of "
+                     f"{', '.join(SCHEDULES)}")
 
 
 @torch.no_grad()
@@ -225,6 +248,7 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
     try:
         model.to(device)
         optimizer = make_optimizer(config, model)
+        scheduler = make_scheduler(config, optimizer, total_steps)
         params = [p for group in optimizer.param_groups for p in group["params"]]
         for epoch in range(config.epochs):
             model.train()
@@ -259,7 +283,10 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
                     nn.utils.clip_grads_with_norm_(params, config.clip_grad_norm, total_norm)
                     # clip_grad_norm_'s factor: max_norm / (norm + 1e-6), at most 1
                     grad_norm_clipped = grad_norm * min(1.0, config.clip_grad_norm / (grad_norm + 1e-6))
+                lr = optimizer.param_groups[0]["lr"]
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 step += 1
                 batch = y.shape[0]
                 seen += batch
@@ -279,7 +306,7 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
                     "step", epoch, step, total_steps, loss_value,
                     epoch_correct / epoch_labels if config.loss != "mse" else math.nan,
                     seen / max(elapsed, 1e-9), elapsed, snapshot,
-                    grad_norm=grad_norm, grad_norm_clipped=grad_norm_clipped)
+                    grad_norm=grad_norm, grad_norm_clipped=grad_norm_clipped, lr=lr)
                 if on_step(event) is False:
                     control.stop()
                 if config.max_steps is not None and step >= config.max_steps:

@@ -42,11 +42,12 @@ def weights(model):
 ])
 def test_the_code_runs_one_step_and_moves_the_weights(arch, dataset, extra, capsys):
     info = DATASETS[dataset]
+    # (a constant rate: a one-cycle run of one step would start near lr / 10,000)
     config = CnnRunConfig(dataset=dataset, arch=arch, batch_size=N, epochs=1, seed=5,
-                          device="cpu", **extra)
+                          device="cpu", schedule="constant", **extra)
     train, test = tiny_data(info.input_shape)
-    before = run_code(training_loop_code(dataclasses.replace(config, epochs=0), info,
-                                         data_code=DATA), train, test)
+    before = run_code(training_loop_code(dataclasses.replace(config, epochs=0, schedule="constant"),
+                                         info, data_code=DATA), train, test)
     after = run_code(training_loop_code(config, info, data_code=DATA), train, test)
     assert math.isfinite(after["loss"].item())
     assert "test accuracy" in capsys.readouterr().out
@@ -63,9 +64,9 @@ def test_one_shown_step_is_the_step_the_engine_takes():
     steps from the same weights (the shuffled order only changes the sum's order; the second
     step is where SGD's momentum shows)."""
     info = DATASETS["generated"]
-    for optimizer in ("adam", "sgd"):
+    for optimizer, schedule in (("adam", "onecycle"), ("sgd", "constant"), ("sgd", "onecycle")):
         config = CnnRunConfig(arch="lenet5", optimizer=optimizer, lr=0.01, momentum=0.5,
-                              batch_size=N, epochs=2, seed=2, device="cpu")
+                              schedule=schedule, batch_size=N, epochs=2, seed=2, device="cpu")
         train, test = tiny_data(seed=4)
         shown = run_code(training_loop_code(config, info, data_code=DATA), train, test)
         model = build_cnn(config, info)
@@ -79,7 +80,7 @@ def test_one_shown_step_is_the_step_the_engine_takes():
 def test_the_code_says_the_settings():
     info = DATASETS["generated"]
     code = training_loop_code(CnnRunConfig(optimizer="sgd", lr=0.001, momentum=0.9,
-                                           batch_size=4, epochs=7), info)
+                                           schedule="constant", batch_size=4, epochs=7), info)
     assert "torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)" in code
     assert "DataLoader(train_set, batch_size=4, shuffle=True)" in code
     assert "for epoch in range(7):" in code
@@ -90,6 +91,8 @@ def test_the_code_says_the_settings():
     assert 'load_dataset("generated", train_size=10000, test_size=2000, seed=0)' in code
     adam = training_loop_code(CnnRunConfig(lr=0.0003), info)
     assert "torch.optim.Adam(model.parameters(), lr=0.0003)" in adam and "momentum" not in adam
+    assert "OneCycleLR(optimizer, max_lr=0.0003, total_steps=4 * len(train_loader))" in adam
+    assert "        scheduler.step()" in adam and "scheduler" not in code   # SGD here: constant
     folder = training_loop_code(CnnRunConfig(dataset="mnist", train_size=0), DATASETS["mnist"],
                                 root="/data/mnist")
     assert 'load_dataset("mnist", root="/data/mnist", train_size=None' in folder

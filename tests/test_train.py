@@ -210,3 +210,37 @@ def test_gradient_clipping_bounds_each_update(clip):
         assert step > 50                       # the raw gradient of a 100-sized error
     else:
         assert step == pytest.approx(clip, rel=1e-4)
+
+
+def test_a_one_cycle_run_is_torchs_one_cycle_schedule():
+    """schedule="onecycle": each step's rate is OneCycleLR's (lr its peak, over all the run's
+    steps), and the weights end where a hand-written loop with OneCycleLR ends them."""
+    data = blobs(64)
+    cfg = TrainConfig(lr=0.02, batch_size=64, epochs=10, device="cpu", schedule="onecycle")
+    events = []
+    model = small_net()
+    result = fit(cfg, model, data, None, events.append)
+    assert result.status == "finished"
+    manual = small_net()
+    opt = torch.optim.Adam(manual.parameters(), lr=0.02)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.02, total_steps=10)
+    rates = []
+    x, y = data.tensors
+    for _ in range(10):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.zero_grad()
+        nn.functional.cross_entropy(manual(x), y).backward()
+        opt.step()
+        sched.step()
+    assert [e.lr for e in events if e.kind == "step"] == pytest.approx(rates)
+    assert max(rates) == pytest.approx(0.02) and rates[0] < 0.002 and rates[-1] < 0.001
+    for a, b in zip(model.parameters(), manual.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_an_unknown_schedule_is_refused_before_any_step():
+    events = []
+    with pytest.raises(ValueError, match="unknown schedule 'cosine'"):
+        fit(TrainConfig(schedule="cosine", device="cpu"), small_net(), blobs(64), None,
+            events.append)
+    assert events == []

@@ -201,8 +201,8 @@ def test_sgd_momentum_is_the_config_s():
     train = torch.utils.data.TensorDataset(x, y)
     ends = {}
     for momentum in (0.0, 0.5):
-        config = CnnRunConfig(optimizer="sgd", lr=0.05, momentum=momentum, batch_size=8,
-                              epochs=3, seed=1, device="cpu")
+        config = CnnRunConfig(optimizer="sgd", lr=0.05, momentum=momentum, schedule="constant",
+                              batch_size=8, epochs=3, seed=1, device="cpu")
         assert config.train_config(1).momentum == momentum
         model = build_cnn(config, info)
         fit(config.train_config(1), model, train, None, lambda e: None)

@@ -148,6 +148,7 @@ def test_stop_mid_run_resets_controls(page, qtbot):
 def test_huge_learning_rate_gives_a_nan_message(page, qtbot):
     page.form.optimizer_combo.setCurrentIndex(page.form.optimizer_combo.findData("sgd"))
     page.form.lr_spin.setValue(100.0)
+    page.form.schedule_combo.setCurrentIndex(page.form.schedule_combo.findData("constant"))
     page.form.seed_spin.setValue(1)   # with this seed the loss is NaN at step 4 (checked at 1-4 threads)
     page.form.epochs_spin.setValue(3)
     messages = []
@@ -519,13 +520,17 @@ def test_the_code_tab_follows_the_controls_and_the_notes_recipe(page, shown):
     code = page.code_panel.code()
     assert "torch.optim.SGD" not in code and "torch.optim.Adam(model.parameters(), lr=0.005)" in code
     assert "batch_size=32, shuffle=True" in code and "range(2)" in code
+    assert "OneCycleLR(optimizer, max_lr=0.005, total_steps=2 * len(train_loader))" in code
     assert f'root="{page.sources.folder("mnist")}"' in code
     QTest.mouseClick(page.form.notes_button, Qt.LeftButton)
     s = page.settings
-    assert (s.optimizer, s.lr, s.momentum, s.batch_size) == ("sgd", 0.001, 0.9, 4)
+    assert (s.optimizer, s.lr, s.schedule, s.momentum, s.batch_size) == (
+        "sgd", 0.001, "constant", 0.9, 4)
     assert page.form.optimizer_combo.currentData() == "sgd" and page.form.batch_spin.value() == 4
+    assert page.form.schedule_combo.currentText() == "constant"
     code = page.code_panel.code()
     assert "torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)" in code
+    assert "scheduler" not in code
     assert "batch_size=4, shuffle=True" in code
     _type_into(page.form.lr_spin, "0.02")
     _type_into(page.form.batch_spin, "16")

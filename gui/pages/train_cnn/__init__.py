@@ -24,6 +24,7 @@ from engine import data as datasets
 from engine.data import DATASETS, DatasetError
 from engine.models import ARCHITECTURE_LABELS, CheckpointError
 from engine.train import device_name, pick_device
+from gui.torch_threads import TRAINING_THREADS
 from engine.train_job import (CnnTrainingJob, DataCache, build_cnn, image_input_shape, run_meta,
                               steps_per_epoch)
 from gui.settings import app_settings
@@ -46,7 +47,7 @@ from gui.workers import TrainRunner
 RENDER_INTERVAL_MS = 400   # the views redraw at most 2.5 times a second (painting costs a core
                            # on a 2-core machine; training needs it more)
 MODEL_FIELDS = {"dataset", "arch", "activation", "dropout", "batchnorm", "seed", "*"}
-RECIPE_FIELDS = {"optimizer", "lr", "momentum", "batch_size", "epochs", "seed", "*"}
+RECIPE_FIELDS = {"optimizer", "lr", "schedule", "momentum", "batch_size", "epochs", "seed", "*"}
 
 
 
@@ -132,7 +133,7 @@ class TrainCnnPage(Page):
         if name in MODEL_FIELDS:
             self._refresh_model()
         if name in ("device", "*"):
-            self.form.show_device(device_name(pick_device(self.settings.device)))
+            self.form.show_device(device_name(pick_device(self.settings.device), TRAINING_THREADS))
         if name in RECIPE_FIELDS:
             self._clear_notice_of("recipe")
         self.code_panel.refresh()
@@ -253,7 +254,7 @@ class TrainCnnPage(Page):
         self.runner.start(job)
         self._update_buttons()
         self.notify(f"Training {ARCHITECTURE_LABELS.get(config.arch, config.arch)} on "
-                    f"{info.label} on {device_name(pick_device(config.device))}.")
+                    f"{info.label} on {device_name(pick_device(config.device), TRAINING_THREADS)}.")
 
     def _toggle_pause(self) -> None:
         if not self.runner.running:

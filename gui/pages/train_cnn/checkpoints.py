@@ -24,13 +24,14 @@ from torch import nn
 from engine.data import DATASETS
 from engine.files import atomic_write
 from engine.models import ARCHITECTURE_LABELS, CheckpointError, load_checkpoint, save_checkpoint
+from engine.train import SCHEDULES
 from engine.train_job import image_input_shape
 from gui.pages.train_cnn.controls import OPTIMIZERS, PAGE_ARCHS
 
 
 def run_label(settings: dict, accuracy: float | None = None) -> str:
     """A run's recipe in a few words, for the legend of its faded curves:
-    "LeNet-5 · Adam 0.001 · batch 64 · seed 0: 91.2%"."""
+    "LeNet-5 · Adam 0.008 one-cycle · batch 128 · seed 0: 91.2%"."""
     arch = settings.get("arch", "?")
     parts = [ARCHITECTURE_LABELS.get(arch, arch).split(" (")[0]]
     if settings.get("activation", "relu") != "relu":
@@ -38,6 +39,8 @@ def run_label(settings: dict, accuracy: float | None = None) -> str:
     optimizer = OPTIMIZERS.get(settings.get("optimizer"), "?").split(" ")[0]
     lr = settings.get("lr")
     parts.append(f"{optimizer} {lr:g}" if isinstance(lr, (int, float)) else optimizer)
+    if settings.get("schedule", "constant") != "constant":   # (runs saved before it: constant)
+        parts[-1] += f" {SCHEDULES.get(settings['schedule'], settings['schedule'])}"
     parts.append(f"batch {settings.get('batch_size', '?')}")
     parts.append(f"seed {settings.get('seed', '?')}")
     label = " · ".join(parts)

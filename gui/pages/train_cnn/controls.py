@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from engine import data as datasets
 from engine import models
 from engine.data import DATASETS, DatasetInfo
-from engine.train import available_devices
+from engine.train import SCHEDULES, available_devices
 from engine.train_job import CNN_ARCHS, CnnRunConfig
 from gui.bind import Bindings
 from gui.widgets.layer_table import LayerTable
@@ -30,7 +30,8 @@ PAGE_ARCHS = list(CNN_ARCHS) + [a for a in ("notes_mnist", "notes_cifar")
 ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU (slope 0.01)"}
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD + momentum"}
 # the lecture notes' recipe (their PyTorch CIFAR-10 tutorial): a preset of the Training box
-NOTES_RECIPE = {"optimizer": "sgd", "lr": 0.001, "momentum": 0.9, "batch_size": 4}
+NOTES_RECIPE = {"optimizer": "sgd", "lr": 0.001, "schedule": "constant", "momentum": 0.9,
+                "batch_size": 4}
 FOLDER_DATASETS = ("mnist", "fashion_mnist", "cifar10")   # readable from a folder of files
 
 
@@ -51,15 +52,16 @@ def _combo(choices: dict) -> QComboBox:
     return combo
 
 
-def _pair(first: QWidget, label: str | None, second: QWidget) -> QWidget:
-    """Two controls on one form row (the column must fit a 720-pixel-high screen)."""
+def _pair(first: QWidget, label: str | None, second: QWidget, stretch: int = 1) -> QWidget:
+    """Two controls on one form row (the column must fit a 720-pixel-high screen); with
+    `stretch` 0 the second keeps its own width and the first takes the rest."""
     row = QWidget()
     line = QHBoxLayout(row)
     line.setContentsMargins(0, 0, 0, 0)
     line.addWidget(first, 1)
     if label:
         line.addWidget(QLabel(label))
-    line.addWidget(second, 1)
+    line.addWidget(second, stretch)
     return row
 
 
@@ -152,8 +154,15 @@ class TrainControls(QWidget):
         lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
         self.lr_spin = b.spin("lr", lr)
         self.lr_spin.setToolTip("Step size η (SGD: w ← w − η·∂L/∂w): too large "
-                                "diverges, too small learns slowly")
-        form.addRow("Learning rate", self.lr_spin)
+                                "diverges, too small learns slowly. With one-cycle: its peak")
+        self.schedule_combo = b.combo("schedule", _combo(SCHEDULES), SCHEDULES)
+        self.schedule_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)   # its words whole
+        self.schedule_combo.setMinimumContentsLength(0)
+        self.schedule_combo.setToolTip("Constant: every step uses the learning rate. One-cycle "
+                                       "(torch's OneCycleLR): the rate warms up to it over the "
+                                       "first 30 % of the steps, then anneals to almost 0 by the "
+                                       "last; it reaches the same accuracy in fewer epochs")
+        form.addRow("Learning rate", _pair(self.lr_spin, None, self.schedule_combo, stretch=0))
         self.momentum_spin = b.spin("momentum", QDoubleSpinBox(minimum=0.0, maximum=0.99,
                                                                singleStep=0.05, decimals=2))
         self.momentum_spin.setToolTip("SGD only: how much of the last step each step keeps")
@@ -174,7 +183,8 @@ class TrainControls(QWidget):
                                      "MPS) when there is one, else the CPU")
         form.addRow("Device", self.device_combo)
         self.notes_button = QPushButton("The notes' recipe")
-        self.notes_button.setToolTip("SGD, learning rate 0.001, momentum 0.9, batch size 4")
+        self.notes_button.setToolTip("SGD, constant learning rate 0.001, momentum 0.9, batch "
+                                     "size 4")
         self.notes_button.clicked.connect(lambda: self.bind.apply(NOTES_RECIPE))
         self.device_label = QLabel()
         self.device_label.setWordWrap(True)
