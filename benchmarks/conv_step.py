@@ -5,27 +5,18 @@ A step is what the player's timer (or the Right key) does: `go_to(k)` builds the
 updates every view, then the event loop paints what changed (`app.processEvents()`), exactly
 as the app does on its next event-loop pass. (An earlier version forced `repaint()` of each
 whole view, which repaints more than the app ever does.)"""
-import os
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gui_bench import gui_app, report, time_calls  # (first: it puts the project on sys.path)
 
 import numpy as np  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from gui.app import configure_pyqtgraph  # noqa: E402
 from gui.pages.convolution import ConvolutionPage  # noqa: E402
 
 
 def main() -> None:
-    app = QApplication.instance() or QApplication([])
-    configure_pyqtgraph()
-    from gui import torch_threads
-    torch_threads.for_gui_thread()   # as the app does when it builds a page
+    app = gui_app()
     page = ConvolutionPage()
     page.resize(1500, 950)
     page.show()
@@ -41,17 +32,13 @@ def main() -> None:
     assert panel.trace.output.shape == (1, 62, 62), panel.trace.output.shape
     panel.reveal_check.setChecked(False)          # the output fills in step by step
     app.processEvents()
-    times, cpu = [], []  # wall-clock and this process's CPU time (the machine is shared)
-    for k in range(1, 800):
-        t0, c0 = time.perf_counter(), time.process_time()
+
+    def step(k):
         panel.player.go_to(k)                     # compute the step and update every view
         app.processEvents()                       # paint what changed, as the event loop does
-        times.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.process_time() - c0) * 1000)
-    times, cpu = np.array(times[20:]), np.array(cpu[20:])
-    print(f"steps timed: {len(times)}, load average {os.getloadavg()[0]:.1f}")
-    print(f"median {np.median(times):.2f} ms, p95 {np.percentile(times, 95):.2f} ms")
-    print(f"CPU time: median {np.median(cpu):.2f} ms, p95 {np.percentile(cpu, 95):.2f} ms")
+
+    times, cpu = time_calls(step, 799, warm_up=20, start=1)
+    report("steps timed", times, cpu)
     print(f"{np.percentile(times, 95):.2f}")
 
 

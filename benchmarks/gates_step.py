@@ -6,16 +6,10 @@ the event loop repaints what changed (app.processEvents() with the page shown). 
 CPU time per step, and for comparison a full repaint of the whole page (grab()) per step and a
 newly typed sentence (trace + all views). Last line: p95 wall ms of a step (target: under 16 ms).
 """
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from gui_bench import gui_app  # (first: it puts the project on sys.path)
 
 SENTENCE = ("although the service was really slow at first, the food was great and the staff "
             "were never rude, not bad at all")
@@ -26,11 +20,7 @@ def p95(values):
 
 
 def main():
-    app = QApplication.instance() or QApplication([])
-    from gui import style
-    style.configure_pyqtgraph()
-    from gui import torch_threads
-    torch_threads.for_gui_thread()   # as the app does when it builds a page
+    app = gui_app()
     from gui.pages.gates import GatesPage
     page = GatesPage()      # its own defaults: the window's stored settings are not read
     page.resize(1440, 860)

@@ -1,27 +1,19 @@
 """One Pooling-page animation step (compute + repaint, offscreen) on a 64x64 input, 2x2 stride 2
 max pooling, marks on: the per-step latency a lecturer sees while it plays. Prints p95 in ms last."""
 import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gui_bench import gui_app  # (first: it puts the project on sys.path)
 
 import numpy as np  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from gui.app import configure_pyqtgraph  # noqa: E402
 from gui.pages.pooling import PoolingPage  # noqa: E402
 from gui.pages.pooling.pool_panel import FEATURE_MAP  # noqa: E402
 from gui.state import AppState  # noqa: E402
 
 
 def main() -> None:
-    app = QApplication.instance() or QApplication([])
-    configure_pyqtgraph()
-    from gui import torch_threads
-    torch_threads.for_gui_thread()   # as the app does when it builds a page
+    app = gui_app()
     state = AppState()
     page = PoolingPage(app_state=state)
     page.resize(1200, 800)

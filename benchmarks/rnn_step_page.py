@@ -3,24 +3,15 @@
 Builds the page offscreen with a 20-word sentence and 8 hidden units, steps through every token
 several times, and times `show_step` plus the repaint it triggers (what changed, as on screen). Last line: p95 in ms.
 """
-import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from gui_bench import gui_app  # (first: it puts the project on sys.path)
 
 import numpy as np  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
 def main() -> None:
-    app = QApplication([])
-    from gui.app import configure_pyqtgraph
-    configure_pyqtgraph()
-    from gui import torch_threads
-    torch_threads.for_gui_thread()   # as the app does when it builds a page
+    app = gui_app()
     from gui.pages.rnn_step import StepThroughPanel
 
     class Host:

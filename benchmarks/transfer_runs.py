@@ -4,6 +4,9 @@ The three runs of engine.transfer.compare_runs on the shapes task (engine.data.s
 shipped digit backbone, at EQUAL STEPS (the same epochs and batch size for every run; their
 wall times are printed too), for a few numbers of labelled training shapes. Test accuracy on
 the same held-out shapes after the last epoch, and after the first (how fast each starts).
+Then at EQUAL TRAINING TIME: each run's test accuracy after the last epoch it had finished when
+the quickest of the three ended (a frozen backbone takes the cheapest steps, so it sets the
+budget), from the same runs' epoch times (each epoch's test pass included).
 
     nice -n 10 .venv/bin/python benchmarks/transfer_runs.py [--labels 48 120 400] [--seeds 2]
 """
@@ -34,8 +37,24 @@ def main() -> int:
     print(f"{'labels':>6}  {'run':<9} {'trainable':>9} {'acc ep1':>8} {'acc end':>8} "
           f"{'steps':>6} {'time s':>7}")
     finals: dict[tuple[int, str], float] = {}
+    at_budget: dict[tuple[int, str], float] = {}
+    budgets: dict[int, float] = {}
     for n in args.labels:
-        per_seed = [compare_runs(replace(base, n_train=n, seed=s)) for s in range(args.seeds)]
+        per_seed, times = [], []
+        for s in range(args.seeds):
+            ends: dict[str, list[float]] = {mode: [] for mode in MODES}   # each epoch's end, s
+            per_seed.append(compare_runs(replace(base, n_train=n, seed=s), on_step=lambda mode, e,
+                            ends=ends: ends[mode].append(e.elapsed_s) if e.kind == "epoch" else None))
+            times.append(ends)
+        budget = statistics.mean(min(ends[mode][-1] for mode in MODES) for ends in times)
+        budgets[n] = budget
+        for mode in MODES:
+            reached = []
+            for runs, ends in zip(per_seed, times):
+                quickest = min(ends[m][-1] for m in MODES)
+                done = [i for i, t in enumerate(ends[mode]) if t <= quickest + 1e-9]
+                reached.append(runs[mode].test_accuracy[done[-1]] if done else 0.0)
+            at_budget[n, mode] = statistics.mean(reached)
         for mode in MODES:
             runs = [r[mode] for r in per_seed]
             first = statistics.mean(r.test_accuracy[0] for r in runs)
@@ -46,6 +65,10 @@ def main() -> int:
     parts = [f"{n} labels: scratch {finals[n, 'scratch']:.1%}, frozen {finals[n, 'frozen']:.1%}, "
              f"fine-tuned {finals[n, 'finetune']:.1%}" for n in args.labels]
     print("summary (equal steps): " + "; ".join(parts))
+    parts = [f"{n} labels, {budgets[n]:.1f} s: scratch {at_budget[n, 'scratch']:.1%}, frozen "
+             f"{at_budget[n, 'frozen']:.1%}, fine-tuned {at_budget[n, 'finetune']:.1%}"
+             for n in args.labels]
+    print("summary (equal training time, the quickest run's): " + "; ".join(parts))
     return 0
 
 
