@@ -562,3 +562,15 @@ def test_the_shown_code_runs_on_injected_data(page, shown):
     assert isinstance(scope["optimizer"], torch.optim.SGD)
     assert scope["optimizer"].param_groups[0]["momentum"] == 0.9
     assert scope["train_loader"].batch_size == 4
+
+
+def test_a_runs_legend_label_says_its_recipe_and_schedule():
+    from dataclasses import asdict
+    from engine.train_job import CnnRunConfig
+    from gui.pages.train_cnn.checkpoints import run_label
+    default = asdict(CnnRunConfig())
+    assert run_label(default, 0.912) == "LeNet-5 · Adam 0.008 one-cycle · batch 128 · seed 0: 91.2%"
+    notes = dict(default, optimizer="sgd", lr=0.001, schedule="constant", batch_size=4, seed=3)
+    assert run_label(notes) == "LeNet-5 · SGD 0.001 · batch 4 · seed 3"
+    saved_before_schedules = {k: v for k, v in notes.items() if k != "schedule"}
+    assert run_label(saved_before_schedules) == "LeNet-5 · SGD 0.001 · batch 4 · seed 3"
