@@ -569,8 +569,41 @@ def test_a_runs_legend_label_says_its_recipe_and_schedule():
     from engine.train_job import CnnRunConfig
     from gui.pages.train_cnn.checkpoints import run_label
     default = asdict(CnnRunConfig())
-    assert run_label(default, 0.912) == "LeNet-5 · Adam 0.008 one-cycle · batch 128 · seed 0: 91.2%"
+    assert run_label(default, 0.912) == ("LeNet-5 · Adam 0.008 one-cycle · batch 128 · seed 0: "
+                                         "91.2%")
     notes = dict(default, optimizer="sgd", lr=0.001, schedule="constant", batch_size=4, seed=3)
     assert run_label(notes) == "LeNet-5 · SGD 0.001 · batch 4 · seed 3"
     saved_before_schedules = {k: v for k, v in notes.items() if k != "schedule"}
     assert run_label(saved_before_schedules) == "LeNet-5 · SGD 0.001 · batch 4 · seed 3"
+
+
+def test_the_status_line_shows_the_rate_the_one_cycle_schedule_gave_that_step(page, qtbot):
+    """100 steps (160 images, batch 32, 20 epochs), one-cycle peaking at 0.005: the status
+    line's 'lr' is torch's OneCycleLR rate for the step it names."""
+    import re
+    assert page.settings.schedule == "onecycle"
+    page.form.epochs_spin.setValue(20)
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=0.005)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.005, total_steps=100)
+    rates = []
+    for _ in range(100):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    seen = []
+
+    def record():
+        found = re.search(r"step (\d+)/100 · lr ([0-9.]+)", page.status_label.text())
+        if found:
+            seen.append((int(found[1]), float(found[2])))
+
+    from PySide6.QtCore import QTimer
+    poll = QTimer(interval=1)          # reads the label as the window shows it, while it trains
+    poll.timeout.connect(record)
+    poll.start()
+    run_to_end(qtbot, page)
+    poll.stop()
+    assert seen, page.status_label.text()
+    for step, lr in seen:
+        assert lr == pytest.approx(rates[step - 1], abs=5e-6)

@@ -13,6 +13,7 @@ downloads (only when the user asks) and remembers dataset folders; `checkpoints`
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections import deque
 from pathlib import Path
@@ -288,14 +289,16 @@ class TrainCnnPage(Page):
         events, self._pending = self._pending, []
         steps = [e for e in events if e.kind in ("step", "epoch")]
         if steps:
-            self._show_progress(steps[-1])
+            # the rate of the last step (an epoch's end, which may come after it, has none)
+            lr = next((e.lr for e in reversed(steps) if e.kind == "step"), math.nan)
+            self._show_progress(steps[-1], lr)
         self.views.draw(events, self._steps_per_epoch, staged)
 
     def drawing_idle(self) -> bool:
         """Every event received is drawn (nothing pending, nothing staged)."""
         return not self._pending and not self.render_timer.isActive() and self.views.idle()
 
-    def _show_progress(self, event) -> None:
+    def _show_progress(self, event, lr: float = math.nan) -> None:
         total = max(event.total_steps, 1)
         self.run_bar.show_progress(int(100 * event.step / total))
         now = time.perf_counter()
@@ -306,7 +309,8 @@ class TrainCnnPage(Page):
         (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
         if s1 > s0 and t1 > t0:
             eta = f" · ETA {_clock((total - event.step) * (t1 - t0) / (s1 - s0))}"
-        self.status_label.setText(f"epoch {event.epoch + 1} · step {event.step}/{total} · "
+        rate = f" · lr {lr:.5f}" if math.isfinite(lr) else ""   # (one-cycle moves it)
+        self.status_label.setText(f"epoch {event.epoch + 1} · step {event.step}/{total}{rate} · "
                                   f"{event.samples_per_s:,.0f} img/s{eta}")
 
     @Slot(object)
