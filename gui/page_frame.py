@@ -1,6 +1,6 @@
 """The window's page holders: the Loading placeholder painted before the first page is built,
-the scroll area each page sits in (scrolling only below the page's minimum size), a page's
-column of controls, and a saved geometry moved inside the screen."""
+the scroll area each page sits in (scrolling only below the page's minimum size), and a saved
+geometry moved inside the screen."""
 from __future__ import annotations
 
 import time
@@ -63,18 +63,6 @@ def page_scroller(page: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.NoFrame)
     area.setWidget(PageFrame(page))
-    return area
-
-
-def controls_column(panel: QWidget, max_width: int, min_width: int | None = None) -> QScrollArea:
-    """A page's column of controls: as wide as its widest control (or `min_width`), at most
-    `max_width`, scrolling vertically (never sideways) where the window is too short."""
-    area = QScrollArea()
-    area.setWidget(panel)
-    area.setWidgetResizable(True)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-    area.setMinimumWidth(panel.minimumSizeHint().width() + 24 if min_width is None else min_width)
-    area.setMaximumWidth(max_width)
     return area
 
 

@@ -16,9 +16,9 @@ How text follows the factor:
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 
 # pixel sizes at 100 %
 ROLE_PX = {
@@ -87,6 +87,10 @@ def _restyle_widget(widget: QWidget) -> None:
     if value:
         role, bold = str(value).split(":")
         widget.setFont(font(role, bold == "1"))
+    if isinstance(widget, QComboBox):
+        # a combo keeps the minimum size it measured in the old font (one sized to its items
+        # then cut them at 150 %); a style change is what makes it measure again
+        QApplication.sendEvent(widget, QEvent(QEvent.StyleChange))
 
 
 def polish(view) -> None:
@@ -140,6 +144,8 @@ def set_factor(value: float) -> None:
         base = QFont(app.font())
         base.setPixelSize(px("body"))
         app.setFont(base)
+        # the font changes it posted, now: the combos below must measure in the new font
+        QApplication.sendPostedEvents(None, QEvent.ApplicationFontChange)
         import sys
         pg = sys.modules.get("pyqtgraph")
         for widget in app.allWidgets():

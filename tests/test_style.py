@@ -37,3 +37,33 @@ def test_steps_walk_the_ladder_and_stop_at_its_ends():
     style.set_factor(2.0)
     assert style.step(+1) == 2.0
     style.set_factor(1.0)
+
+
+def test_a_combo_sized_to_its_items_measures_them_again_in_the_new_font(qtbot):
+    """Qt's QComboBox keeps the minimum size it measured in the old font: at 150 % a combo
+    sized to its items cut them (the Train page's "one-cycle")."""
+    from PySide6.QtWidgets import QComboBox
+
+    def combo():
+        c = QComboBox()
+        c.addItems(["constant", "one-cycle"])
+        c.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        c.setMinimumContentsLength(0)
+        qtbot.addWidget(c)
+        return c
+
+    try:
+        style.set_factor(1.0)
+        QApplication.processEvents()
+        old = combo()
+        old.show()
+        at_100 = old.minimumSizeHint().width()
+        style.set_factor(1.5)
+        QApplication.processEvents()
+        fresh = combo()
+        assert old.minimumSizeHint().width() == fresh.minimumSizeHint().width() > at_100 + 10
+        style.set_factor(1.0)
+        QApplication.processEvents()
+        assert old.minimumSizeHint().width() == at_100
+    finally:
+        style.set_factor(1.0)

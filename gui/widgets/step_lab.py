@@ -14,14 +14,15 @@ through `message(text, level)`; `clear_error()` takes them back once the cause i
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame, QLabel, QScrollArea, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QFrame, QLabel, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from gui import style
 from gui.bind import StateError
 from gui.widgets.code_panel import CodePanel
+from gui.widgets.controls_column import ControlsColumn
 from gui.widgets.live_label import LiveLabel
 from gui.widgets.step_player import StepPlayer, StepPlayerBar
 
@@ -35,37 +36,27 @@ def check_step(value) -> int:
     return value
 
 
-class SidePanel(QScrollArea):
-    """A column of controls that scrolls vertically and is exactly as wide as its widest
-    control (so nothing is cut off on the right)."""
+class SidePanel(ControlsColumn):
+    """The step lab's column of controls (`add` them), at least ~21 body-text characters wide:
+    a formula line or a preset's name fits."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
         self.column = QWidget()
         self.column_layout = QVBoxLayout(self.column)
         self.column_layout.setContentsMargins(4, 4, 4, 4)
         self.column_layout.addStretch(1)
-        self.setWidget(self.column)
-        self.setWidgetResizable(True)
+        super().__init__(self.column, parent=parent)
         self.setFrameShape(QFrame.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
-        self.column.installEventFilter(self)
 
     def add(self, widget: QWidget) -> QWidget:
         self.column_layout.insertWidget(self.column_layout.count() - 1, widget)
         return widget
 
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.column and event.type() == QEvent.LayoutRequest:
-            self.updateGeometry()            # a control grew (a larger font): so does the column
-        return super().eventFilter(watched, event)
-
     def minimumSizeHint(self) -> QSize:
-        # at least ~21 body-text characters wide: a formula line or a preset's name fits
-        width = max(self.column.minimumSizeHint().width(), 21 * style.px("body"))
-        width += self.verticalScrollBar().sizeHint().width()
-        return QSize(width + 2 * self.frameWidth(), 120)
+        width = max(self.controls_width(), 21 * style.px("body") + 2 * self.frameWidth()
+                    + self.verticalScrollBar().sizeHint().width())
+        return QSize(width, 120)
 
     def sizeHint(self) -> QSize:
         return QSize(self.minimumSizeHint().width(), 400)

@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.bptt import BpttConfig, BpttExperiment
-from gui.page_frame import controls_column
+from gui.widgets.controls_column import ControlsColumn
 from gui.pages.base import Page
 from gui.pages.bptt.controls import BpttControls, BpttSettings
 from gui.pages.bptt.job import BpttJob, probe_norms
@@ -87,7 +87,7 @@ class BpttPage(Page):
 
     # -- layout ----------------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        left = controls_column(self.controls_panel, max_width=360)
+        left = ControlsColumn(self.controls_panel, max_width=360)
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)

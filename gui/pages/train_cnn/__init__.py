@@ -29,7 +29,7 @@ from gui.torch_threads import TRAINING_THREADS
 from engine.train_job import (CnnTrainingJob, DataCache, build_cnn, image_input_shape, run_meta,
                               steps_per_epoch)
 from gui.settings import app_settings
-from gui.page_frame import controls_column
+from gui.widgets.controls_column import ControlsColumn
 from gui.pages.base import Page
 from gui.state import TrainedModel
 from gui.pages.train_cnn.code_tab import LoopCode
@@ -95,7 +95,7 @@ class TrainCnnPage(Page):
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
-        scroll = controls_column(self.form, max_width=340, min_width=300)
+        scroll = ControlsColumn(self.form, max_width=340, min_width=300)
 
         bar = self.run_bar = RunBar()
         self.start_button, self.pause_button = bar.start_button, bar.pause_button

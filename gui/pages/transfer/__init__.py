@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSplitter,
 
 from engine import transfer
 from engine.data.shapes import SHAPE_CLASSES
-from gui.page_frame import controls_column
+from gui.widgets.controls_column import ControlsColumn
 from gui.pages.base import Page
 from gui.pages.transfer.controls import TransferControls, TransferSettings
 from gui.pages.transfer.curves import RUN_STYLE, AccuracyCurves, legend_html
@@ -72,7 +72,7 @@ class TransferPage(Page):
 
     # -- layout ----------------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        left = controls_column(self.controls_panel, max_width=380)
+        left = ControlsColumn(self.controls_panel, max_width=380)
         results = QWidget()
         column = QVBoxLayout(results)
         column.setContentsMargins(0, 0, 0, 0)
