@@ -8,7 +8,7 @@ Prints median and p95 with the GUI thread's torch on one thread, as the app runs
 (gui/torch_threads.py), and on torch's default count, alternating slices in one run; the last
 line is the app's p95 in ms.
 
-    .venv/bin/python benchmarks/draw_latency.py [--events 300]
+    .venv/bin/python benchmarks/draw_latency.py [--events 300] [--while-training]
 """
 from __future__ import annotations
 
@@ -87,9 +87,33 @@ def measure(app, page, events: int, cpu: list | None = None) -> np.ndarray:
     return np.array(times[:events])
 
 
+def while_training(app, page, events: int) -> None:
+    """The app's arrangement again, quiet and then while the Train page trains LeNet-5 on
+    generated digits in its worker thread (every core), as in a class that trains and draws."""
+    from gui.pages.train_cnn import TrainCnnPage
+    train = TrainCnnPage()
+    train.resize(1280, 720)
+    train.form.epochs_spin.setValue(100)       # longer than the strokes take
+    quiet = measure(app, page, events)
+    train.start_button.click()
+    started = time.perf_counter()
+    while time.perf_counter() - started < 3:   # past drawing the digits: training
+        app.processEvents()
+        time.sleep(0.01)
+    busy = measure(app, page, events)
+    still = train.runner.running
+    train.shutdown()
+    for name, t in (("quiet", quiet), ("while the Train page trains", busy)):
+        print(f"{name}: median {np.median(t):.2f} ms, p95 {np.percentile(t, 95):.2f} ms, "
+              f"max {t.max():.2f} ms over {len(t)} stroke events")
+    print(f"(training was still running at the end: {still})")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=300)
+    ap.add_argument("--while-training", action="store_true",
+                    help="then the same strokes while the Train page trains in the background")
     ap.add_argument("--auto-gc", action="store_true",
                     help="leave Python's collector automatic (unlike the app)")
     args = ap.parse_args()
@@ -141,6 +165,8 @@ def main() -> int:
         t.append((time.perf_counter() - t0) * 1000)
     print(f"preprocess + forward + Grad-CAM alone: median {np.median(t):.2f} ms "
           f"(load average {os.getloadavg()[0]:.2f})")
+    if args.while_training:
+        while_training(app, page, args.events // 2)
     print(f"{np.percentile(times[next(iter(arrangements))], 95):.2f}")   # the app's arrangement
     page.close()
     return 0
