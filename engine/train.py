@@ -62,7 +62,7 @@ class TrainEvent:
     confusion: np.ndarray | None = None  # "epoch" only: (n_classes, n_classes), rows = true class
     grad_norm: float = math.nan        # "step" only: total gradient norm before clipping
     grad_norm_clipped: float = math.nan  # "step" only: ... after clipping (= grad_norm if not clipping)
-    lr: float = math.nan               # "step" only: the learning rate this step used
+    lr: float = math.nan               # the learning rate this step used ("epoch": its last step's)
 
 
 @dataclass
@@ -178,17 +178,20 @@ def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimiz
     raise ValueError(f"unknown optimizer {config.optimizer!r}")
 
 
+def check_schedule(name: str) -> None:
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}: choose one of {', '.join(SCHEDULES)}")
+
+
 def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer,
                    total_steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
     """The learning-rate schedule `config.schedule` names, stepped once per training step
     (None for a constant rate)."""
-    if config.schedule == "constant":
-        return None
+    check_schedule(config.schedule)
     if config.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr,
                                                    total_steps=max(total_steps, 1))
-    raise ValueError(f"unknown schedule {config.schedule!r}: choose one of "
-                     f"{', '.join(SCHEDULES)}")
+    return None
 
 
 @torch.no_grad()
@@ -237,6 +240,7 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
     criterion = nn.MSELoss() if config.loss == "mse" else nn.CrossEntropyLoss()
     history: list[TrainEvent] = []
     step, seen, epoch = 0, 0, 0
+    lr = math.nan                   # the rate of the last step taken
     start = time.perf_counter()
 
     def result(status: str, message: str) -> TrainResult:
@@ -321,7 +325,7 @@ def fit(config: TrainConfig, model: nn.Module, train_data: Dataset, test_data: D
                 epoch_correct / max(epoch_labels, 1) if config.loss != "mse" else math.nan,
                 seen / max(elapsed, 1e-9), elapsed,
                 train_accuracy=epoch_correct / max(epoch_labels, 1) if config.loss != "mse" else math.nan,
-                test_accuracy=test_acc, test_loss=test_loss, confusion=confusion)
+                test_accuracy=test_acc, test_loss=test_loss, confusion=confusion, lr=lr)
             history.append(event)
             if on_step(event) is False:
                 control.stop()

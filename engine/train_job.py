@@ -29,7 +29,7 @@ from engine import data as datasets
 from engine.cnn_snapshot import make_snapshot_fn
 from engine.data import DatasetError, DatasetInfo, LoadedDataset
 from engine.models import ACTIVATIONS, build_model
-from engine.train import SCHEDULES, TrainConfig, TrainControl, TrainEvent, TrainResult, fit
+from engine.train import TrainConfig, TrainControl, TrainEvent, TrainResult, check_schedule, fit
 
 N_PREDICTIONS = 16          # test images in the prediction grid
 SNAPSHOT_INTERVAL_S = 1.0   # the newest filters, maps and predictions at most once a second
@@ -60,9 +60,7 @@ class CnnRunConfig:
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}: choose one of "
                              f"{', '.join(ACTIVATIONS)}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}: choose one of "
-                             f"{', '.join(SCHEDULES)}")
+        check_schedule(self.schedule)
 
     def model_kwargs(self, info: DatasetInfo) -> dict:
         kwargs = {"input_shape": tuple(info.input_shape), "num_classes": len(info.classes),

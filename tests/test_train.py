@@ -233,6 +233,8 @@ def test_a_one_cycle_run_is_torchs_one_cycle_schedule():
         opt.step()
         sched.step()
     assert [e.lr for e in events if e.kind == "step"] == pytest.approx(rates)
+    # an epoch's end carries the rate of its last step (one step an epoch here)
+    assert [e.lr for e in events if e.kind == "epoch"] == pytest.approx(rates)
     assert max(rates) == pytest.approx(0.02) and rates[0] < 0.002 and rates[-1] < 0.001
     for a, b in zip(model.parameters(), manual.parameters()):
         assert torch.allclose(a, b, atol=1e-6)

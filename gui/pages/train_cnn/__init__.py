@@ -25,13 +25,13 @@ from engine import data as datasets
 from engine.data import DATASETS, DatasetError
 from engine.models import ARCHITECTURE_LABELS, CheckpointError
 from engine.train import device_name, pick_device
-from gui.torch_threads import TRAINING_THREADS
 from engine.train_job import (CnnTrainingJob, DataCache, build_cnn, image_input_shape, run_meta,
                               steps_per_epoch)
 from gui.settings import app_settings
 from gui.widgets.controls_column import ControlsColumn
 from gui.pages.base import Page
 from gui.state import TrainedModel
+from gui.torch_threads import TRAINING_THREADS
 from gui.pages.train_cnn.code_tab import LoopCode
 from gui.pages.train_cnn.checkpoints import (
     checkpoint_classes, checkpoint_label, checkpoint_meta, control_values, loaded_message,
@@ -289,16 +289,14 @@ class TrainCnnPage(Page):
         events, self._pending = self._pending, []
         steps = [e for e in events if e.kind in ("step", "epoch")]
         if steps:
-            # the rate of the last step (an epoch's end, which may come after it, has none)
-            lr = next((e.lr for e in reversed(steps) if e.kind == "step"), math.nan)
-            self._show_progress(steps[-1], lr)
+            self._show_progress(steps[-1])
         self.views.draw(events, self._steps_per_epoch, staged)
 
     def drawing_idle(self) -> bool:
         """Every event received is drawn (nothing pending, nothing staged)."""
         return not self._pending and not self.render_timer.isActive() and self.views.idle()
 
-    def _show_progress(self, event, lr: float = math.nan) -> None:
+    def _show_progress(self, event) -> None:
         total = max(event.total_steps, 1)
         self.run_bar.show_progress(int(100 * event.step / total))
         now = time.perf_counter()
@@ -309,7 +307,7 @@ class TrainCnnPage(Page):
         (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
         if s1 > s0 and t1 > t0:
             eta = f" · ETA {_clock((total - event.step) * (t1 - t0) / (s1 - s0))}"
-        rate = f" · lr {lr:.5f}" if math.isfinite(lr) else ""   # (one-cycle moves it)
+        rate = f" · lr {event.lr:.5f}" if math.isfinite(event.lr) else ""   # (one-cycle moves it)
         self.status_label.setText(f"epoch {event.epoch + 1} · step {event.step}/{total}{rate} · "
                                   f"{event.samples_per_s:,.0f} img/s{eta}")
 
