@@ -30,10 +30,13 @@ class ControlsColumn(QScrollArea):
             self.updateGeometry()            # a control grew (a larger font): so does the column
         return super().eventFilter(watched, event)
 
+    def column_width(self, inner: int) -> int:
+        """The column's width for `inner` pixels of controls: with the scroll bar and frame."""
+        return inner + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+
     def controls_width(self) -> int:
-        """The width its widest control needs, with the vertical scroll bar and the frame."""
-        return (self.widget().minimumSizeHint().width()
-                + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth())
+        """The width its widest control needs."""
+        return self.column_width(self.widget().minimumSizeHint().width())
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()

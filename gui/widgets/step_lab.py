@@ -54,9 +54,7 @@ class SidePanel(ControlsColumn):
         return widget
 
     def minimumSizeHint(self) -> QSize:
-        width = max(self.controls_width(), 21 * style.px("body") + 2 * self.frameWidth()
-                    + self.verticalScrollBar().sizeHint().width())
-        return QSize(width, 120)
+        return QSize(max(self.controls_width(), self.column_width(21 * style.px("body"))), 120)
 
     def sizeHint(self) -> QSize:
         return QSize(self.minimumSizeHint().width(), 400)
