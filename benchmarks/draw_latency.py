@@ -15,18 +15,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gui_bench import gui_app  # (first: it puts the project on sys.path)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.widgets import digit_canvas  # noqa: E402
 
@@ -117,14 +113,12 @@ def main() -> int:
     ap.add_argument("--auto-gc", action="store_true",
                     help="leave Python's collector automatic (unlike the app)")
     args = ap.parse_args()
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = gui_app()
     if not args.auto_gc:
         from gui.gc_guard import GcGuard
         GcGuard(parent=app)    # as gui.app.main does
     from gui.settings import use_temporary_settings
     use_temporary_settings()   # default page settings (Grad-CAM, pen 22), not the user's own
-    from gui.style import configure_pyqtgraph
-    configure_pyqtgraph()
     from gui.pages.draw_digit import DrawDigitPage
     page = DrawDigitPage()
     page.resize(1360, 900)
