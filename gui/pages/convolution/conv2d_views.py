@@ -122,7 +122,8 @@ class ProductsView(QWidget):
         # plain, unselectable text: rich or selectable text costs much more to lay out and
         # paint, and these change every step
         self.terms = style.set_role(LiveLabel(lines=4), "equation")
-        self.equation = style.set_role(LiveLabel(lines=2), "equation", bold=True)
+        # three lines: an RGB sum names three channels and the bias (cut at two at 1280x720)
+        self.equation = style.set_role(LiveLabel(lines=3), "equation", bold=True)
         for label in (self.terms, self.equation):
             label.setTextFormat(Qt.PlainText)
             label.setWordWrap(True)
@@ -167,6 +168,7 @@ class ProductsView(QWidget):
             self.titles[c].setText(f"{CHANNEL_NAMES[c]}: Σ = {step.channel_sums[c]:.3f}"
                                    if n > 1 else "window ⊙ kernel")
         bias = f" {'+' if step.bias >= 0 else '−'} {abs(step.bias):.3f} (bias)"
+        self.terms.setVisible(n == 1)        # (the channels' sums say it for RGB)
         if n > 1:
             parts = " + ".join(f"{s:.3f} ({CHANNEL_NAMES[c]})" for c, s in enumerate(step.channel_sums))
             self.terms.setText("")
