@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from engine.activations import ACTIVATIONS
 from engine.images import WORKED_EXAMPLE, WORKED_KERNEL
@@ -317,3 +318,22 @@ def test_fits_the_page_area_of_1280x720_with_the_step_player_on_screen(shown, qt
     bar = page.conv2d.player_bar
     bottom = bar.mapTo(scroll.viewport(), bar.rect().bottomLeft()).y()
     assert bar.isVisible() and bottom <= scroll.viewport().height()
+
+
+def test_the_rgb_sum_fits_its_label_whole(page):
+    """Three channels' sums and the bias wrap onto three lines in the narrow column: the label
+    is tall enough for all of them (its last line, '= 6.830', was cut), and the empty terms
+    line above it is hidden."""
+    from PySide6.QtCore import QRect
+    p = page.conv2d
+    QTest.mouseClick(p.input_box.rgb_radio, Qt.LeftButton)
+    p.player.go_to(0)
+    QApplication.processEvents()
+    label = p.products_view.equation.label
+    need = label.fontMetrics().boundingRect(QRect(0, 0, label.width(), 10_000),
+                                            int(Qt.TextWordWrap), label.text()).height()
+    assert "(B)" in label.text() and need <= label.height()
+    assert not p.products_view.terms.isVisible()
+    QTest.mouseClick(p.input_box.gray_radio, Qt.LeftButton)
+    p.player.go_to(0)
+    assert p.products_view.terms.isVisible() and "0.50×0.10" in p.products_view.terms.text()
